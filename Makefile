@@ -40,6 +40,7 @@ BINS     := $(BUILD)/bin/guichet-bus $(BUILD)/bin/guichetctl \
             $(BUILD)/bin/gch_selftest
 
 .PHONY: all test check run stop bench clean format format-check memcheck demo
+.SECONDARY: $(PB_C) $(PB_H)
 all: $(BINS)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto

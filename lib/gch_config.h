@@ -5,10 +5,10 @@
 #define GCH_CONFIG_H_INCLUDED
 
 typedef struct {
-    const char *name;       //  environment variable, "GCH_BUS"
-    const char *fallback;   //  value when unset
-    const char *help;       //  one line for --help and the start banner
-    bool secret;            //  mask when printed
+    const char *name;      //  environment variable, "GCH_BUS"
+    const char *fallback;  //  value when unset
+    const char *help;      //  one line for --help and the start banner
+    bool secret;           //  mask when printed
 } gch_config_entry_t;
 
 typedef struct _gch_config_t gch_config_t;

@@ -13,8 +13,8 @@ typedef int gch_db_status_t;
 #define GCH_DB_CONFLICT -3
 
 typedef struct {
-    const char *name;   //  prepared statement name
-    const char *sql;    //  text with $1..$n
+    const char *name;  //  prepared statement name
+    const char *sql;   //  text with $1..$n
     int nparams;
 } gch_db_statement_t;
 
@@ -36,8 +36,8 @@ int gch_db_migrate (gch_db_t *self, const char *dir);
 //  the result (caller owns it: PQclear) or NULL when the statement failed,
 //  with *status_p set to the failure's gch_db_status_t. On success
 //  *status_p is the number of rows (or of rows affected).
-PGresult *gch_db_exec (gch_db_t *self, const char *name, const char *const *params,
-                       gch_db_status_t *status_p);
+PGresult *gch_db_exec (gch_db_t *self, const char *name,
+                       const char *const *params, gch_db_status_t *status_p);
 
 //  Same, with lengths and formats for binary parameters.
 PGresult *gch_db_exec_params (gch_db_t *self, const char *name,
@@ -51,7 +51,8 @@ void gch_db_rollback (gch_db_t *self);
 
 //  Plain SQL with no parameters (for migrations and tools). Same result
 //  contract as gch_db_exec.
-PGresult *gch_db_query (gch_db_t *self, const char *sql, gch_db_status_t *status_p);
+PGresult *gch_db_query (gch_db_t *self, const char *sql,
+                        gch_db_status_t *status_p);
 
 //  True if the connection is up (reconnects and re-prepares if it was not).
 bool gch_db_ok (gch_db_t *self);

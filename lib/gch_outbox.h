@@ -21,29 +21,37 @@
 //  Statements the outbox needs; a store appends these to its own table by
 //  listing GCH_OUTBOX_STATEMENTS inside its gch_db_statement_t array.
 #define GCH_OUTBOX_STATEMENTS                                                  \
-    {"gch_outbox_add",                                                         \
-     "INSERT INTO outbox (type, payload) VALUES ($1, $2)", 2},                 \
-    {"gch_outbox_lock", "SELECT pg_try_advisory_xact_lock(hashtext("          \
-                        "current_schema() || '.outbox'))", 0},                 \
-    {"gch_outbox_number",                                                      \
-     "WITH base AS (SELECT coalesce(max(seq), 0) AS top FROM outbox),"         \
-     " todo AS (SELECT id, row_number() OVER (ORDER BY id) AS n"               \
-     " FROM outbox WHERE seq IS NULL)"                                         \
-     " UPDATE outbox o SET seq = base.top + todo.n FROM base, todo"            \
-     " WHERE o.id = todo.id", 0},                                              \
-    {"gch_outbox_fetch",                                                       \
-     "SELECT seq, type, payload, (extract(epoch FROM created_at) * 1000)"      \
-     "::bigint FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2", 2},          \
-    {"gch_outbox_top", "SELECT coalesce(max(seq), 0) FROM outbox", 0},         \
-    {"gch_cursor_get",                                                         \
-     "SELECT last_seq FROM event_cursor WHERE source = $1", 1},                \
-    {"gch_cursor_set",                                                         \
-     "INSERT INTO event_cursor (source, last_seq) VALUES ($1, $2)"            \
-     " ON CONFLICT (source) DO UPDATE SET last_seq = excluded.last_seq"        \
-     " WHERE event_cursor.last_seq < excluded.last_seq", 2}
+    {"gch_outbox_add", "INSERT INTO outbox (type, payload) VALUES ($1, $2)",   \
+     2},                                                                       \
+        {"gch_outbox_lock",                                                    \
+         "SELECT pg_try_advisory_xact_lock(hashtext("                          \
+         "current_schema() || '.outbox'))",                                    \
+         0},                                                                   \
+        {"gch_outbox_number",                                                  \
+         "WITH base AS (SELECT coalesce(max(seq), 0) AS top FROM outbox),"     \
+         " todo AS (SELECT id, row_number() OVER (ORDER BY id) AS n"           \
+         " FROM outbox WHERE seq IS NULL)"                                     \
+         " UPDATE outbox o SET seq = base.top + todo.n FROM base, todo"        \
+         " WHERE o.id = todo.id",                                              \
+         0},                                                                   \
+        {"gch_outbox_fetch",                                                   \
+         "SELECT seq, type, payload, (extract(epoch FROM created_at) * 1000)"  \
+         "::bigint FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",          \
+         2},                                                                   \
+        {"gch_outbox_top", "SELECT coalesce(max(seq), 0) FROM outbox", 0},     \
+        {"gch_cursor_get",                                                     \
+         "SELECT last_seq FROM event_cursor WHERE source = $1", 1},            \
+    {                                                                          \
+        "gch_cursor_set",                                                      \
+            "INSERT INTO event_cursor (source, last_seq) VALUES ($1, $2)"      \
+            " ON CONFLICT (source) DO UPDATE SET last_seq = excluded.last_seq" \
+            " WHERE event_cursor.last_seq < excluded.last_seq",                \
+            2                                                                  \
+    }
 
 //  Add an event inside the caller's open transaction. Returns 0 or < 0.
-int gch_outbox_add (gch_db_t *db, const char *type, const ProtobufCMessage *payload);
+int gch_outbox_add (gch_db_t *db, const char *type,
+                    const ProtobufCMessage *payload);
 
 //  Number committed events (the relay). Returns how many were numbered or <0.
 int gch_outbox_publish (gch_db_t *db);

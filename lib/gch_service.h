@@ -17,19 +17,19 @@ typedef int (gch_handler_fn) (void *ctx, const Gch__Request *request,
 typedef int (gch_tick_fn) (void *ctx);
 
 typedef struct {
-    const char *method;             //  "dossier.submit"
+    const char *method;  //  "dossier.submit"
     gch_handler_fn *handler;
     const ProtobufCMessageDescriptor *input;  //  request body type, NULL = none
 } gch_method_t;
 
 typedef struct {
-    const char *name;               //  service name on the bus, "dossiers"
-    const char *bus;                //  broker endpoint
-    const gch_method_t *methods;    //  NULL-method-terminated table
-    void *ctx;                      //  passed to handlers and tick
-    gch_tick_fn *tick;              //  may be NULL
+    const char *name;             //  service name on the bus, "dossiers"
+    const char *bus;              //  broker endpoint
+    const gch_method_t *methods;  //  NULL-method-terminated table
+    void *ctx;                    //  passed to handlers and tick
+    gch_tick_fn *tick;            //  may be NULL
     int tick_ms;
-    gch_db_t *db;                   //  for health, may be NULL
+    gch_db_t *db;  //  for health, may be NULL
 } gch_service_t;
 
 //  Run until interrupted (SIGINT/SIGTERM). Returns 0.

@@ -1,0 +1,254 @@
+//  gch_service - the loop every service runs.
+//
+//  A worker on the bus feeds requests to a dispatch table. Before any
+//  handler runs, the loop drops requests whose deadline has passed (the
+//  caller already has its answer), answers unknown methods with NOT_FOUND
+//  and answers "health" itself. Each request is logged in one line: method,
+//  request id, status, milliseconds. A periodic tick lets a service do
+//  background work (polling events, sending mail) in the same thread: one
+//  thread per process, scale with processes.
+#include "gch.h"
+
+static int64_t s_started_ms;
+
+void
+gch_log_init (const char *ident, bool verbose)
+{
+    zsys_init ();
+    zsys_set_logident (ident);
+    zsys_set_logstream (stderr);
+    (void)verbose;
+}
+
+static int
+s_health (const gch_service_t *service, Gch__Reply *reply)
+{
+    Gch__HealthReply health = GCH__HEALTH_REPLY__INIT;
+    char instance[64];
+    snprintf (instance, sizeof instance, "%d", (int)getpid ());
+    health.service = (char *)service->name;
+    health.instance = instance;
+    health.uptime_s = (gch_mono_ms () - s_started_ms) / 1000;
+    health.database = service->db ? gch_db_ok (service->db) : true;
+    health.schema_version = service->db && health.database
+                                ? gch_db_schema_version (service->db)
+                                : 0;
+    gch_reply_body (reply, &health.base);
+    if (!health.database)
+        return gch_reply_error (reply, GCH__STATUS__STATUS_UNAVAILABLE,
+                                "Base de données injoignable");
+    return GCH__STATUS__STATUS_OK;
+}
+
+static void
+s_handle (const gch_service_t *service, const Gch__Request *request,
+          Gch__Reply *reply)
+{
+    int status = GCH__STATUS__STATUS_NOT_FOUND;
+    if (streq (request->method, "health"))
+        status = s_health (service, reply);
+    else {
+        const gch_method_t *method = service->methods;
+        while (method && method->method &&
+               !streq (method->method, request->method))
+            method++;
+        if (method && method->method)
+            status = method->handler (service->ctx, request, reply);
+        else
+            gch_reply_error (reply, status, "Méthode inconnue");
+    }
+    reply->status = status;
+    if (!gch_status_ok (status) && !*reply->message)
+        gch_reply_error (reply, status, NULL);
+}
+
+int
+gch_service_run (const gch_service_t *service)
+{
+    assert (service && service->name && service->bus);
+    s_started_ms = gch_mono_ms ();
+    gch_worker_t *worker = gch_worker_new (service->bus, service->name);
+    zpoller_t *poller = zpoller_new (gch_worker_sock (worker), NULL);
+    int tick_ms = service->tick_ms > 0 ? service->tick_ms : 1000;
+    int64_t next_tick = gch_mono_ms () + (service->tick ? 0 : tick_ms);
+    zsys_notice ("%s ready on %s", service->name, service->bus);
+    while (!zsys_interrupted) {
+        int64_t wait = service->tick ? next_tick - gch_mono_ms () : 1000;
+        void *which = zpoller_wait (poller, wait > 0 ? (int)wait : 0);
+        if (which) {
+            gch_work_t work;
+            int rc = gch_worker_recv (worker, &work);
+            if (rc == -1)
+                break;
+            if (rc == 0) {
+                int64_t start = gch_mono_ms ();
+                const Gch__Request *request = work.request;
+                Gch__Reply reply;
+                gch_reply_init (&reply);
+                if (request->deadline_ms &&
+                    request->deadline_ms < gch_now_ms ()) {
+                    zsys_warning ("%s %s dropped: deadline passed",
+                                  request->method, request->request_id);
+                    gch_reply_error (&reply, GCH__STATUS__STATUS_TIMEOUT, NULL);
+                }
+                else
+                    s_handle (service, request, &reply);
+                zsys_info ("%s %s %d %" PRId64 "ms", request->method,
+                           request->request_id, gch_status_http (reply.status),
+                           gch_mono_ms () - start);
+                gch_worker_reply (worker, &work, &reply);
+                gch_reply_clear (&reply);
+            }
+        }
+        else if (zpoller_terminated (poller))
+            break;
+        if (service->tick && gch_mono_ms () >= next_tick) {
+            int delay = service->tick (service->ctx);
+            next_tick = gch_mono_ms () + (delay >= 0 ? delay : tick_ms);
+        }
+    }
+    zsys_notice ("%s stopping", service->name);
+    zpoller_destroy (&poller);
+    gch_worker_destroy (&worker);
+    return 0;
+}
+
+ProtobufCMessage *
+gch_request_unpack (const Gch__Request *request,
+                    const ProtobufCMessageDescriptor *desc, Gch__Reply *reply)
+{
+    ProtobufCMessage *msg = protobuf_c_message_unpack (
+        desc, NULL, request->body.len, request->body.data);
+    if (!msg)
+        gch_reply_error (reply, GCH__STATUS__STATUS_INVALID,
+                         "Corps de requête illisible");
+    return msg;
+}
+
+bool
+gch_caller_is (const Gch__Request *request, Gch__CallerKind kind)
+{
+    return request->caller && request->caller->kind == kind;
+}
+
+bool
+gch_caller_has_role (const Gch__Request *request, const char *role)
+{
+    if (!request->caller)
+        return false;
+    for (size_t i = 0; i < request->caller->n_roles; i++)
+        if (streq (request->caller->roles[i], role))
+            return true;
+    return false;
+}
+
+bool
+gch_caller_in_service (const Gch__Request *request, const char *service)
+{
+    if (!request->caller)
+        return false;
+    for (size_t i = 0; i < request->caller->n_services; i++)
+        if (streq (request->caller->services[i], service))
+            return true;
+    return false;
+}
+
+//  Self-test: a service with one method on a real broker.
+static int
+s_test_echo (void *ctx, const Gch__Request *request, Gch__Reply *reply)
+{
+    (*(int *)ctx)++;
+    Gch__DossierRef *ref = (Gch__DossierRef *)gch_request_unpack (
+        request, &gch__dossier_ref__descriptor, reply);
+    if (!ref)
+        return GCH__STATUS__STATUS_INVALID;
+    if (ref->id < 0) {
+        gch_reply_field (reply, "id", "doit être positif");
+        protobuf_c_message_free_unpacked (&ref->base, NULL);
+        return GCH__STATUS__STATUS_UNPROCESSABLE;
+    }
+    gch_reply_body (reply, &ref->base);
+    protobuf_c_message_free_unpacked (&ref->base, NULL);
+    return GCH__STATUS__STATUS_OK;
+}
+
+static int s_test_calls;
+static volatile int s_test_stop;
+
+static int
+s_test_tick (void *ctx)
+{
+    (void)ctx;
+    if (s_test_stop)
+        zsys_interrupted = 1;
+    return 20;
+}
+
+static void *
+s_test_service_thread (void *args)
+{
+    static const gch_method_t methods[] = {
+        {"test.echo", s_test_echo, &gch__dossier_ref__descriptor},
+        {NULL, NULL, NULL},
+    };
+    gch_service_t service = {"testsvc",     (const char *)args, methods,
+                             &s_test_calls, s_test_tick,        20,
+                             NULL};
+    gch_service_run (&service);
+    return NULL;
+}
+
+void
+gch_service_test (bool verbose)
+{
+    printf (" * gch_service: ");
+    zactor_t *broker =
+        zactor_new (gch_broker_actor, (void *)"tcp://127.0.0.1:*");
+    if (verbose)
+        zstr_send (broker, "VERBOSE");
+    zstr_send (broker, "PORT");
+    char *port = zstr_recv (broker);
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%s", port);
+    free (port);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_test_service_thread, endpoint);
+    gch_client_t *client = gch_client_new (endpoint);
+
+    Gch__DossierRef ref = GCH__DOSSIER_REF__INIT;
+    ref.id = 5;
+    Gch__Reply *reply = gch_client_call (client, "testsvc", "test.echo", NULL,
+                                         NULL, NULL, true, &ref.base, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_OK);
+    gch__reply__free_unpacked (reply, NULL);
+
+    ref.id = -1;
+    reply = gch_client_call (client, "testsvc", "test.echo", NULL, NULL, NULL,
+                             true, &ref.base, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_UNPROCESSABLE);
+    assert (reply->n_fields == 1 && streq (reply->fields[0]->name, "id"));
+    assert (*reply->message);  //  default message filled in
+    gch__reply__free_unpacked (reply, NULL);
+
+    reply = gch_client_call (client, "testsvc", "test.nothing", NULL, NULL,
+                             NULL, true, NULL, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_NOT_FOUND);
+    gch__reply__free_unpacked (reply, NULL);
+
+    reply = gch_client_call (client, "testsvc", "health", NULL, NULL, NULL,
+                             true, NULL, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_OK);
+    Gch__HealthReply *health = (Gch__HealthReply *)gch_reply_unpack (
+        reply, &gch__health_reply__descriptor);
+    assert (health && streq (health->service, "testsvc"));
+    protobuf_c_message_free_unpacked (&health->base, NULL);
+    gch__reply__free_unpacked (reply, NULL);
+    assert (s_test_calls == 2);
+
+    s_test_stop = 1;
+    pthread_join (thread, NULL);
+    zsys_interrupted = 0;
+    gch_client_destroy (&client);
+    zactor_destroy (&broker);
+    printf ("OK\n");
+}
