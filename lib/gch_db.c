@@ -36,6 +36,14 @@ s_prepare (gch_db_t *self)
     return 0;
 }
 
+//  Server notices (NOTICE, WARNING) go to the debug log, not to stderr.
+static void
+s_notice (void *arg, const char *message)
+{
+    (void)arg;
+    zsys_debug ("db: %s", message);
+}
+
 gch_db_t *
 gch_db_new (const char *conninfo, const gch_db_statement_t *table)
 {
@@ -232,7 +240,9 @@ s_apply (gch_db_t *self, const char *dir, const char *name, int version)
     }
     char *sql = zchunk_strdup (chunk);
     zchunk_destroy (&chunk);
-    int rc = gch_db_begin (self);
+    //  Plain BEGIN: gch_db_begin would prepare statements naming tables
+    //  that this very migration may create.
+    int rc = s_simple (self, "BEGIN");
     if (rc == 0)
         rc = s_simple (self, sql);
     if (rc == 0) {
