@@ -72,10 +72,10 @@ s_service_destroy (s_service_t **self_p)
 {
     if (*self_p) {
         s_service_t *self = *self_p;
-        s_request_t *request = (s_request_t *)zlistx_first (self->requests);
+        s_request_t *request = (s_request_t *) zlistx_first (self->requests);
         while (request) {
             s_request_destroy (&request);
-            request = (s_request_t *)zlistx_next (self->requests);
+            request = (s_request_t *) zlistx_next (self->requests);
         }
         zlistx_destroy (&self->requests);
         zlistx_destroy (&self->idle);
@@ -101,9 +101,9 @@ s_worker_destroy (s_worker_t **self_p)
 static s_service_t *
 s_service_require (s_broker_t *self, const char *name)
 {
-    s_service_t *service = (s_service_t *)zhashx_lookup (self->services, name);
+    s_service_t *service = (s_service_t *) zhashx_lookup (self->services, name);
     if (!service) {
-        service = (s_service_t *)zmalloc (sizeof (s_service_t));
+        service = (s_service_t *) zmalloc (sizeof (s_service_t));
         service->name = strdup (name);
         service->requests = zlistx_new ();
         service->idle = zlistx_new ();
@@ -119,7 +119,7 @@ s_reply_error (s_broker_t *self, s_request_t *request, int status,
 {
     Gch__Reply reply = GCH__REPLY__INIT;
     reply.status = status;
-    reply.message = (char *)message;
+    reply.message = (char *) message;
     uint8_t *data;
     size_t size = gch_pack (&reply.base, &data);
     zmsg_t *msg = zmsg_new ();
@@ -136,14 +136,14 @@ static void
 s_dispatch (s_broker_t *self, s_service_t *service)
 {
     while (zlistx_size (service->requests) && zlistx_size (service->idle)) {
-        s_request_t *request = (s_request_t *)zlistx_first (service->requests);
+        s_request_t *request = (s_request_t *) zlistx_first (service->requests);
         zlistx_delete (service->requests, zlistx_cursor (service->requests));
         if (request->deadline <= gch_now_ms ()) {
             s_reply_error (self, request, GCH__STATUS__STATUS_TIMEOUT, NULL);
             s_request_destroy (&request);
             continue;
         }
-        s_worker_t *worker = (s_worker_t *)zlistx_first (service->idle);
+        s_worker_t *worker = (s_worker_t *) zlistx_first (service->idle);
         zlistx_delete (service->idle, zlistx_cursor (service->idle));
         char deadline[24];
         snprintf (deadline, sizeof deadline, "%" PRId64, request->deadline);
@@ -203,7 +203,7 @@ s_client_request (s_broker_t *self, zframe_t *identity, zmsg_t *msg)
     char *service_name = zmsg_popstr (msg);
     char *deadline = zmsg_popstr (msg);
     char *retry = zmsg_popstr (msg);
-    s_request_t *request = (s_request_t *)zmalloc (sizeof (s_request_t));
+    s_request_t *request = (s_request_t *) zmalloc (sizeof (s_request_t));
     request->client = zframe_dup (identity);
     request->correlation = correlation;
     request->deadline = atoll (deadline);
@@ -229,13 +229,13 @@ s_worker_message (s_broker_t *self, zframe_t *identity, zmsg_t *msg)
 {
     char *key = zframe_strhex (identity);
     char *command = zmsg_popstr (msg);
-    s_worker_t *worker = (s_worker_t *)zhashx_lookup (self->workers, key);
+    s_worker_t *worker = (s_worker_t *) zhashx_lookup (self->workers, key);
     int64_t expiry = gch_mono_ms () + GCH_HEARTBEAT_MS * GCH_HEARTBEAT_LIVENESS;
     if (command && streq (command, "READY") && zmsg_size (msg) == 1) {
         if (worker)
             s_worker_delete (self, worker, false);
         char *name = zmsg_popstr (msg);
-        worker = (s_worker_t *)zmalloc (sizeof (s_worker_t));
+        worker = (s_worker_t *) zmalloc (sizeof (s_worker_t));
         worker->key = strdup (key);
         worker->identity = zframe_dup (identity);
         worker->service = s_service_require (self, name);
@@ -286,7 +286,7 @@ s_heartbeat (s_broker_t *self)
 {
     int64_t now = gch_mono_ms ();
     zlistx_t *dead = zlistx_new ();
-    s_worker_t *worker = (s_worker_t *)zhashx_first (self->workers);
+    s_worker_t *worker = (s_worker_t *) zhashx_first (self->workers);
     while (worker) {
         if (worker->expiry < now)
             zlistx_add_end (dead, worker);
@@ -296,24 +296,24 @@ s_heartbeat (s_broker_t *self)
             zmsg_addstr (msg, "HB");
             zmsg_send (&msg, self->router);
         }
-        worker = (s_worker_t *)zhashx_next (self->workers);
+        worker = (s_worker_t *) zhashx_next (self->workers);
     }
-    worker = (s_worker_t *)zlistx_first (dead);
+    worker = (s_worker_t *) zlistx_first (dead);
     while (worker) {
         zsys_warning ("bus: %s instance silent, dropped",
                       worker->service->name);
         s_worker_delete (self, worker, true);
-        worker = (s_worker_t *)zlistx_next (dead);
+        worker = (s_worker_t *) zlistx_next (dead);
     }
     zlistx_destroy (&dead);
 
     int64_t wall = gch_now_ms ();
-    s_service_t *service = (s_service_t *)zhashx_first (self->services);
+    s_service_t *service = (s_service_t *) zhashx_first (self->services);
     while (service) {
-        s_request_t *request = (s_request_t *)zlistx_first (service->requests);
+        s_request_t *request = (s_request_t *) zlistx_first (service->requests);
         while (request) {
             void *cursor = zlistx_cursor (service->requests);
-            s_request_t *next = (s_request_t *)zlistx_next (service->requests);
+            s_request_t *next = (s_request_t *) zlistx_next (service->requests);
             if (request->deadline <= wall) {
                 if (service->workers == 0)
                     s_reply_error (self, request,
@@ -326,7 +326,7 @@ s_heartbeat (s_broker_t *self)
             }
             request = next;
         }
-        service = (s_service_t *)zhashx_next (self->services);
+        service = (s_service_t *) zhashx_next (self->services);
     }
 }
 
@@ -350,7 +350,7 @@ s_router_message (s_broker_t *self)
 void
 gch_broker_actor (zsock_t *pipe, void *args)
 {
-    const char *endpoint = (const char *)args;
+    const char *endpoint = (const char *) args;
     s_broker_t self = {pipe, zsock_new (ZMQ_ROUTER), NULL, NULL, false};
     assert (self.router);
     zsock_set_linger (self.router, 0);
@@ -365,17 +365,17 @@ gch_broker_actor (zsock_t *pipe, void *args)
     }
     self.services = zhashx_new ();
     zhashx_set_destructor (self.services,
-                           (zhashx_destructor_fn *)s_service_destroy);
+                           (zhashx_destructor_fn *) s_service_destroy);
     self.workers = zhashx_new ();
     zhashx_set_destructor (self.workers,
-                           (zhashx_destructor_fn *)s_worker_destroy);
+                           (zhashx_destructor_fn *) s_worker_destroy);
     zsock_signal (pipe, 0);
 
     zpoller_t *poller = zpoller_new (pipe, self.router, NULL);
     int64_t heartbeat_at = gch_mono_ms () + GCH_HEARTBEAT_MS;
     while (true) {
         int64_t wait = heartbeat_at - gch_mono_ms ();
-        void *which = zpoller_wait (poller, wait > 0 ? (int)wait : 0);
+        void *which = zpoller_wait (poller, wait > 0 ? (int) wait : 0);
         if (which == self.router)
             s_router_message (&self);
         else if (which == pipe) {
@@ -409,7 +409,7 @@ gch_broker_actor (zsock_t *pipe, void *args)
 static void *
 s_echo_thread (void *args)
 {
-    const char *endpoint = (const char *)args;
+    const char *endpoint = (const char *) args;
     gch_worker_t *worker = gch_worker_new (endpoint, "echo");
     zpoller_t *poller = zpoller_new (gch_worker_sock (worker), NULL);
     while (true) {
@@ -440,7 +440,7 @@ gch_broker_test (bool verbose)
 {
     printf (" * gch_broker: ");
     zactor_t *broker =
-        zactor_new (gch_broker_actor, (void *)"tcp://127.0.0.1:*");
+        zactor_new (gch_broker_actor, (void *) "tcp://127.0.0.1:*");
     assert (broker);
     if (verbose)
         zstr_send (broker, "VERBOSE");
@@ -469,7 +469,7 @@ gch_broker_test (bool verbose)
                              &ref.base, 2000);
     assert (reply->status == GCH__STATUS__STATUS_OK);
     assert (streq (reply->message, "ping"));
-    Gch__DossierRef *back = (Gch__DossierRef *)gch_reply_unpack (
+    Gch__DossierRef *back = (Gch__DossierRef *) gch_reply_unpack (
         reply, &gch__dossier_ref__descriptor);
     assert (back && back->id == 99);
     protobuf_c_message_free_unpacked (&back->base, NULL);

@@ -21,7 +21,7 @@ gch_client_t *
 gch_client_new (const char *endpoint)
 {
     assert (endpoint);
-    gch_client_t *self = (gch_client_t *)zmalloc (sizeof (gch_client_t));
+    gch_client_t *self = (gch_client_t *) zmalloc (sizeof (gch_client_t));
     self->dealer = zsock_new (ZMQ_DEALER);
     assert (self->dealer);
     zsock_set_linger (self->dealer, 0);
@@ -54,7 +54,7 @@ gch_client_destroy (gch_client_t **self_p)
 static Gch__Reply *
 s_reply_new (int status, const char *message)
 {
-    Gch__Reply *reply = (Gch__Reply *)zmalloc (sizeof (Gch__Reply));
+    Gch__Reply *reply = (Gch__Reply *) zmalloc (sizeof (Gch__Reply));
     gch__reply__init (reply);
     reply->status = status;
     reply->message = strdup (message);
@@ -77,12 +77,12 @@ gch_client_call (gch_client_t *self, const char *service, const char *method,
         request_id = made_id;
     }
     Gch__Request request = GCH__REQUEST__INIT;
-    request.method = (char *)method;
-    request.caller = (Gch__Caller *)caller;
-    request.request_id = (char *)request_id;
+    request.method = (char *) method;
+    request.caller = (Gch__Caller *) caller;
+    request.request_id = (char *) request_id;
     request.deadline_ms = deadline;
     if (idempotency_key)
-        request.idempotency_key = (char *)idempotency_key;
+        request.idempotency_key = (char *) idempotency_key;
     uint8_t *body_data = NULL;
     if (body) {
         request.body.len = gch_pack (body, &body_data);
@@ -117,7 +117,7 @@ gch_client_call (gch_client_t *self, const char *service, const char *method,
         if (wait <= 0)
             break;
         zmq_pollitem_t item = {handle, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll (&item, 1, (long)wait);
+        int rc = zmq_poll (&item, 1, (long) wait);
         if (rc < 0) {
             if (errno == EINTR && !zsys_interrupted)
                 continue;
@@ -165,7 +165,7 @@ gch_reply_unpack (const Gch__Reply *reply,
 void
 gch_client_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_client: ");
     //  No broker at all: the call must come back at its deadline.
     gch_client_t *client = gch_client_new ("tcp://127.0.0.1:9");

@@ -12,11 +12,11 @@ gch_config_t *
 gch_config_new (const gch_config_entry_t *table)
 {
     assert (table);
-    gch_config_t *self = (gch_config_t *)zmalloc (sizeof (gch_config_t));
+    gch_config_t *self = (gch_config_t *) zmalloc (sizeof (gch_config_t));
     self->table = table;
     while (table[self->size].name)
         self->size++;
-    self->values = (char **)zmalloc (sizeof (char *) * (self->size + 1));
+    self->values = (char **) zmalloc (sizeof (char *) * (self->size + 1));
     for (size_t i = 0; i < self->size; i++) {
         const char *value = getenv (table[i].name);
         self->values[i] = strdup (value ? value : table[i].fallback);
@@ -74,7 +74,7 @@ gch_config_help (const gch_config_entry_t *table)
 void
 gch_config_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_config: ");
     static const gch_config_entry_t table[] = {
         {"GCH_TEST_A", "alpha", "first", false},

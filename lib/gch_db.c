@@ -40,7 +40,7 @@ s_prepare (gch_db_t *self)
 static void
 s_notice (void *arg, const char *message)
 {
-    (void)arg;
+    (void) arg;
     zsys_debug ("db: %s", message);
 }
 
@@ -54,7 +54,8 @@ gch_db_new (const char *conninfo, const gch_db_statement_t *table)
         PQfinish (conn);
         return NULL;
     }
-    gch_db_t *self = (gch_db_t *)zmalloc (sizeof (gch_db_t));
+    PQsetNoticeProcessor (conn, s_notice, NULL);
+    gch_db_t *self = (gch_db_t *) zmalloc (sizeof (gch_db_t));
     self->conn = conn;
     self->conninfo = strdup (conninfo);
     self->table = table;
@@ -220,7 +221,7 @@ gch_db_schema_version (gch_db_t *self)
 static int
 s_name_compare (const void *a, const void *b)
 {
-    return strcmp (*(char *const *)a, *(char *const *)b);
+    return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 //  Apply one migration file in its own transaction.
@@ -291,7 +292,7 @@ gch_db_migrate (gch_db_t *self, const char *dir)
         struct dirent *entry;
         while ((entry = readdir (handle)) && count < 1000) {
             size_t size = strlen (entry->d_name);
-            if (size > 9 && isdigit ((unsigned char)entry->d_name[0]) &&
+            if (size > 9 && isdigit ((unsigned char) entry->d_name[0]) &&
                 entry->d_name[4] == '_' &&
                 streq (entry->d_name + size - 4, ".sql"))
                 names[count++] = strdup (entry->d_name);
@@ -320,7 +321,7 @@ gch_db_migrate (gch_db_t *self, const char *dir)
 void
 gch_db_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_db: ");
     //  Without a server: a clean NULL, not a crash
     gch_db_t *db = gch_db_new ("host=127.0.0.1 port=9 connect_timeout=1", NULL);

@@ -8,8 +8,8 @@ gch_outbox_add (gch_db_t *db, const char *type, const ProtobufCMessage *payload)
 {
     uint8_t *data;
     size_t size = gch_pack (payload, &data);
-    const char *params[2] = {type, (const char *)data};
-    int lengths[2] = {0, (int)size};
+    const char *params[2] = {type, (const char *) data};
+    int lengths[2] = {0, (int) size};
     int formats[2] = {0, 1};
     gch_db_status_t status;
     PGresult *result = gch_db_exec_params (db, "gch_outbox_add", params,
@@ -74,15 +74,16 @@ gch_outbox_fetch (gch_db_t *db, int64_t after_seq, int limit,
     if (!result)
         return status;
     int rows = PQntuples (result);
-    batch->events = (Gch__Event **)zmalloc (sizeof (Gch__Event *) * (rows + 1));
+    batch->events =
+        (Gch__Event **) zmalloc (sizeof (Gch__Event *) * (rows + 1));
     for (int row = 0; row < rows; row++) {
-        Gch__Event *event = (Gch__Event *)zmalloc (sizeof (Gch__Event));
+        Gch__Event *event = (Gch__Event *) zmalloc (sizeof (Gch__Event));
         gch__event__init (event);
         event->seq = atoll (PQgetvalue (result, row, 0));
         event->type = strdup (PQgetvalue (result, row, 1));
         size_t size = 0;
         event->payload.data = PQunescapeBytea (
-            (const unsigned char *)PQgetvalue (result, row, 2), &size);
+            (const unsigned char *) PQgetvalue (result, row, 2), &size);
         event->payload.len = size;
         event->created_ms = atoll (PQgetvalue (result, row, 3));
         batch->events[batch->n_events++] = event;
@@ -153,7 +154,7 @@ static void
 s_test_database (const char *conninfo)
 {
     char schema[64];
-    snprintf (schema, sizeof schema, "gch_test_%d", (int)getpid ());
+    snprintf (schema, sizeof schema, "gch_test_%d", (int) getpid ());
     gch_db_t *admin = gch_db_new (conninfo, NULL);
     assert (admin);
     char sql[512];
@@ -234,11 +235,11 @@ s_test_database (const char *conninfo)
 void
 gch_outbox_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_outbox: ");
     Gch__EventsBatch batch = GCH__EVENTS_BATCH__INIT;
-    batch.events = (Gch__Event **)zmalloc (sizeof (Gch__Event *));
-    Gch__Event *event = (Gch__Event *)zmalloc (sizeof (Gch__Event));
+    batch.events = (Gch__Event **) zmalloc (sizeof (Gch__Event *));
+    Gch__Event *event = (Gch__Event *) zmalloc (sizeof (Gch__Event));
     gch__event__init (event);
     event->type = strdup ("test.event");
     batch.events[batch.n_events++] = event;

@@ -38,11 +38,11 @@ gch_reply_error (Gch__Reply *reply, int status, const char *message)
 int
 gch_reply_field (Gch__Reply *reply, const char *name, const char *message)
 {
-    Gch__FieldError *field = (Gch__FieldError *)zmalloc (sizeof *field);
+    Gch__FieldError *field = (Gch__FieldError *) zmalloc (sizeof *field);
     gch__field_error__init (field);
     field->name = strdup (name);
     field->message = strdup (message);
-    reply->fields = (Gch__FieldError **)realloc (
+    reply->fields = (Gch__FieldError **) realloc (
         reply->fields, sizeof (Gch__FieldError *) * (reply->n_fields + 1));
     assert (reply->fields);
     reply->fields[reply->n_fields++] = field;
@@ -66,7 +66,7 @@ gch_reply_nfields (const Gch__Reply *reply)
 void
 gch_reply_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_reply: ");
     Gch__Reply reply;
     gch_reply_init (&reply);
@@ -87,7 +87,7 @@ gch_reply_test (bool verbose)
     assert (back && back->n_fields == 2);
     assert (streq (back->fields[1]->name, "password"));
     assert (streq (back->message, "Données refusées"));
-    Gch__DossierRef *inner = (Gch__DossierRef *)gch_reply_unpack (
+    Gch__DossierRef *inner = (Gch__DossierRef *) gch_reply_unpack (
         back, &gch__dossier_ref__descriptor);
     assert (inner && inner->id == 7);
     protobuf_c_message_free_unpacked (&inner->base, NULL);

@@ -17,7 +17,7 @@ gch_log_init (const char *ident, bool verbose)
     zsys_init ();
     zsys_set_logident (ident);
     zsys_set_logstream (stderr);
-    (void)verbose;
+    (void) verbose;
 }
 
 static int
@@ -25,8 +25,8 @@ s_health (const gch_service_t *service, Gch__Reply *reply)
 {
     Gch__HealthReply health = GCH__HEALTH_REPLY__INIT;
     char instance[64];
-    snprintf (instance, sizeof instance, "%d", (int)getpid ());
-    health.service = (char *)service->name;
+    snprintf (instance, sizeof instance, "%d", (int) getpid ());
+    health.service = (char *) service->name;
     health.instance = instance;
     health.uptime_s = (gch_mono_ms () - s_started_ms) / 1000;
     health.database = service->db ? gch_db_ok (service->db) : true;
@@ -74,7 +74,7 @@ gch_service_run (const gch_service_t *service)
     zsys_notice ("%s ready on %s", service->name, service->bus);
     while (!zsys_interrupted) {
         int64_t wait = service->tick ? next_tick - gch_mono_ms () : 1000;
-        void *which = zpoller_wait (poller, wait > 0 ? (int)wait : 0);
+        void *which = zpoller_wait (poller, wait > 0 ? (int) wait : 0);
         if (which) {
             gch_work_t work;
             int rc = gch_worker_recv (worker, &work);
@@ -157,8 +157,8 @@ gch_caller_in_service (const Gch__Request *request, const char *service)
 static int
 s_test_echo (void *ctx, const Gch__Request *request, Gch__Reply *reply)
 {
-    (*(int *)ctx)++;
-    Gch__DossierRef *ref = (Gch__DossierRef *)gch_request_unpack (
+    (*(int *) ctx)++;
+    Gch__DossierRef *ref = (Gch__DossierRef *) gch_request_unpack (
         request, &gch__dossier_ref__descriptor, reply);
     if (!ref)
         return GCH__STATUS__STATUS_INVALID;
@@ -178,7 +178,7 @@ static volatile int s_test_stop;
 static int
 s_test_tick (void *ctx)
 {
-    (void)ctx;
+    (void) ctx;
     if (s_test_stop)
         zsys_interrupted = 1;
     return 20;
@@ -191,8 +191,8 @@ s_test_service_thread (void *args)
         {"test.echo", s_test_echo, &gch__dossier_ref__descriptor},
         {NULL, NULL, NULL},
     };
-    gch_service_t service = {"testsvc",     (const char *)args, methods,
-                             &s_test_calls, s_test_tick,        20,
+    gch_service_t service = {"testsvc",     (const char *) args, methods,
+                             &s_test_calls, s_test_tick,         20,
                              NULL};
     gch_service_run (&service);
     return NULL;
@@ -203,7 +203,7 @@ gch_service_test (bool verbose)
 {
     printf (" * gch_service: ");
     zactor_t *broker =
-        zactor_new (gch_broker_actor, (void *)"tcp://127.0.0.1:*");
+        zactor_new (gch_broker_actor, (void *) "tcp://127.0.0.1:*");
     if (verbose)
         zstr_send (broker, "VERBOSE");
     zstr_send (broker, "PORT");
@@ -238,7 +238,7 @@ gch_service_test (bool verbose)
     reply = gch_client_call (client, "testsvc", "health", NULL, NULL, NULL,
                              true, NULL, 2000);
     assert (reply->status == GCH__STATUS__STATUS_OK);
-    Gch__HealthReply *health = (Gch__HealthReply *)gch_reply_unpack (
+    Gch__HealthReply *health = (Gch__HealthReply *) gch_reply_unpack (
         reply, &gch__health_reply__descriptor);
     assert (health && streq (health->service, "testsvc"));
     protobuf_c_message_free_unpacked (&health->base, NULL);

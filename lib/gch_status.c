@@ -79,7 +79,7 @@ gch_status_ok (int status)
 void
 gch_status_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_status: ");
     assert (gch_status_http (GCH__STATUS__STATUS_CONFLICT) == 409);
     assert (gch_status_http (GCH__STATUS__STATUS_OK) == 200);

@@ -10,7 +10,7 @@ gch_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t
@@ -18,7 +18,7 @@ gch_mono_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -52,7 +52,7 @@ size_t
 gch_pack (const ProtobufCMessage *msg, uint8_t **data_p)
 {
     size_t size = protobuf_c_message_get_packed_size (msg);
-    *data_p = (uint8_t *)malloc (size ? size : 1);
+    *data_p = (uint8_t *) malloc (size ? size : 1);
     assert (*data_p);
     protobuf_c_message_pack (msg, *data_p);
     return size;
@@ -63,10 +63,10 @@ gch_email_normalize (const char *email)
 {
     if (!email)
         return NULL;
-    while (isspace ((unsigned char)*email))
+    while (isspace ((unsigned char) *email))
         email++;
     size_t size = strlen (email);
-    while (size && isspace ((unsigned char)email[size - 1]))
+    while (size && isspace ((unsigned char) email[size - 1]))
         size--;
     if (size < 3 || size > 254)
         return NULL;
@@ -75,7 +75,7 @@ gch_email_normalize (const char *email)
     int ats = 0;
     char *at = NULL;
     for (char *c = copy; *c; c++) {
-        unsigned char u = (unsigned char)*c;
+        unsigned char u = (unsigned char) *c;
         if (u <= ' ' || u == 0x7f || u == '<' || u == '>' || u == ',' ||
             u == ';' || u == '"' || u == '\\') {
             free (copy);
@@ -85,7 +85,7 @@ gch_email_normalize (const char *email)
             ats++;
             at = c;
         }
-        *c = (char)tolower (u);
+        *c = (char) tolower (u);
     }
     bool valid = ats == 1 && at != copy && at[1] && strchr (at + 1, '.') &&
                  at[strlen (at) - 1] != '.' && at[1] != '.';
@@ -99,7 +99,7 @@ gch_email_normalize (const char *email)
 void
 gch_util_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_util: ");
     char a[65], b[65];
     gch_random_hex (a, 32);

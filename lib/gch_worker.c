@@ -98,7 +98,7 @@ s_actor_from_pipe (s_actor_t *self)
 static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
-    char **config = (char **)args;
+    char **config = (char **) args;
     s_actor_t self = {pipe,
                       NULL,
                       zpoller_new (pipe, NULL),
@@ -110,7 +110,7 @@ s_worker_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     while (true) {
         int64_t wait = self.heartbeat_at - gch_mono_ms ();
-        void *which = zpoller_wait (self.poller, wait > 0 ? (int)wait : 0);
+        void *which = zpoller_wait (self.poller, wait > 0 ? (int) wait : 0);
         if (which == pipe) {
             if (s_actor_from_pipe (&self) < 0)
                 break;
@@ -143,10 +143,10 @@ gch_worker_new (const char *endpoint, const char *service)
 {
     assert (endpoint && service);
     const char *config[2] = {endpoint, service};
-    gch_worker_t *self = (gch_worker_t *)zmalloc (sizeof (gch_worker_t));
+    gch_worker_t *self = (gch_worker_t *) zmalloc (sizeof (gch_worker_t));
     //  The actor copies both strings before it signals, so the array on
     //  our stack may go away after zactor_new returns.
-    self->actor = zactor_new (s_worker_actor, (void *)config);
+    self->actor = zactor_new (s_worker_actor, (void *) config);
     assert (self->actor);
     return self;
 }
@@ -203,7 +203,7 @@ gch_worker_recv (gch_worker_t *self, gch_work_t *work)
     if (!request) {
         Gch__Reply reply = GCH__REPLY__INIT;
         reply.status = GCH__STATUS__STATUS_INVALID;
-        reply.message = (char *)"Enveloppe illisible";
+        reply.message = (char *) "Enveloppe illisible";
         s_send_reply (self, msg, &reply);
         zmsg_destroy (&msg);
         return -2;
@@ -227,7 +227,7 @@ gch_worker_reply (gch_worker_t *self, gch_work_t *work, const Gch__Reply *reply)
 void
 gch_worker_test (bool verbose)
 {
-    (void)verbose;
+    (void) verbose;
     printf (" * gch_worker: ");
     //  A worker with no broker starts and stops cleanly
     gch_worker_t *worker = gch_worker_new ("tcp://127.0.0.1:9", "nobody");

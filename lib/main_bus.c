@@ -22,7 +22,7 @@ main (int argc, char *argv[])
     gch_log_init ("guichet-bus", verbose);
     gch_config_log (config);
     const char *endpoint = gch_config_get (config, "GCH_BUS_BIND");
-    zactor_t *broker = zactor_new (gch_broker_actor, (void *)endpoint);
+    zactor_t *broker = zactor_new (gch_broker_actor, (void *) endpoint);
     int rc = 0;
     if (!broker) {
         zsys_error ("bus: cannot start on %s", endpoint);

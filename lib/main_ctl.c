@@ -102,7 +102,7 @@ main (int argc, char *argv[])
     int timeout = gch_config_int (config, "GCH_TIMEOUT_MS");
     Gch__Caller caller = GCH__CALLER__INIT;
     caller.kind = GCH__CALLER_KIND__CALLER_SYSTEM;
-    caller.name = (char *)"guichetctl";
+    caller.name = (char *) "guichetctl";
     s_args_t args = {0};
     int rc = 0;
     if (!client)
@@ -112,14 +112,14 @@ main (int argc, char *argv[])
             rc = s_usage ();
         else {
             Gch__AgentCreate body = GCH__AGENT_CREATE__INIT;
-            body.email = (char *)args.email;
-            body.password = (char *)args.password;
-            body.display_name = (char *)args.name;
-            body.roles = (char **)args.roles;
+            body.email = (char *) args.email;
+            body.password = (char *) args.password;
+            body.display_name = (char *) args.name;
+            body.roles = (char **) args.roles;
             body.n_roles = args.n_roles;
-            body.services = (char **)args.services;
+            body.services = (char **) args.services;
             body.n_services = args.n_services;
-            body.communes = (char **)args.communes;
+            body.communes = (char **) args.communes;
             body.n_communes = args.n_communes;
             rc = s_report (gch_client_call (client, "accounts", "agent.create",
                                             &caller, NULL, args.email, true,
@@ -132,11 +132,11 @@ main (int argc, char *argv[])
             rc = s_usage ();
         else {
             Gch__AccountCreate body = GCH__ACCOUNT_CREATE__INIT;
-            body.email = (char *)args.email;
-            body.password = (char *)args.password;
-            body.display_name = (char *)args.name;
+            body.email = (char *) args.email;
+            body.password = (char *) args.password;
+            body.display_name = (char *) args.name;
             if (args.commune)
-                body.commune = (char *)args.commune;
+                body.commune = (char *) args.commune;
             body.verified = args.verified;
             rc = s_report (
                 gch_client_call (client, "accounts", "account.create", &caller,
@@ -147,7 +147,7 @@ main (int argc, char *argv[])
     else if (streq (argv[1], "health")) {
         static const char *all[] = {"accounts", "dossiers", "documents",
                                     "notify",   "finance",  NULL};
-        const char **names = argc > 2 ? (const char **)argv + 2 : all;
+        const char **names = argc > 2 ? (const char **) argv + 2 : all;
         for (; *names; names++) {
             Gch__Reply *reply =
                 gch_client_call (client, *names, "health", &caller, NULL, NULL,
