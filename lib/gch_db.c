@@ -41,7 +41,7 @@ static void
 s_notice (void *arg, const char *message)
 {
     (void) arg;
-    zsys_debug ("db: %s", message);
+    gch_debug ("db: %s", message);
 }
 
 gch_db_t *

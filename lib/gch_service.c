@@ -10,6 +10,7 @@
 #include "gch.h"
 
 static int64_t s_started_ms;
+bool gch_verbose = false;
 
 void
 gch_log_init (const char *ident, bool verbose)
@@ -17,7 +18,7 @@ gch_log_init (const char *ident, bool verbose)
     zsys_init ();
     zsys_set_logident (ident);
     zsys_set_logstream (stderr);
-    (void) verbose;
+    gch_verbose = verbose;
 }
 
 static int

@@ -50,6 +50,14 @@ bool gch_caller_in_service (const Gch__Request *request, const char *service);
 //  Set up logging for a process: ident, and debug when verbose.
 void gch_log_init (const char *ident, bool verbose);
 
+//  Debug logging, only after gch_log_init (..., true).
+extern bool gch_verbose;
+#define gch_debug(...)                                                         \
+    do {                                                                       \
+        if (gch_verbose)                                                       \
+            zsys_debug (__VA_ARGS__);                                          \
+    } while (0)
+
 void gch_service_test (bool verbose);
 
 #endif
