@@ -104,6 +104,10 @@ main (int argc, char *argv[])
     caller.kind = GCH__CALLER_KIND__CALLER_SYSTEM;
     caller.name = (char *) "guichetctl";
     s_args_t args = {0};
+    //  One key for this invocation: a write handed to a second instance
+    //  (the first died) is recognised as the same write
+    char key[33];
+    gch_random_hex (key, 16);
     int rc = 0;
     if (!client)
         rc = 1;
@@ -122,7 +126,7 @@ main (int argc, char *argv[])
             body.communes = (char **) args.communes;
             body.n_communes = args.n_communes;
             rc = s_report (gch_client_call (client, "accounts", "agent.create",
-                                            &caller, NULL, args.email, true,
+                                            &caller, NULL, key, true,
                                             &body.base, timeout),
                            "agent-create");
         }
