@@ -358,10 +358,19 @@ gch_broker_actor (zsock_t *pipe, void *args)
     zsock_set_sndhwm (self.router, 0);
     int port = zsock_bind (self.router, "%s", endpoint);
     if (port < 0) {
+        //  Answer PORT with -1 so that the owner can tell and give up
         zsys_error ("bus: cannot bind %s", endpoint);
         zsock_destroy (&self.router);
-        zsock_signal (pipe, 1);
-        return;
+        zsock_signal (pipe, 0);
+        while (true) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "PORT"))
+                zstr_send (pipe, "-1");
+            freen (command);
+            if (term)
+                return;
+        }
     }
     self.services = zhashx_new ();
     zhashx_set_destructor (self.services,

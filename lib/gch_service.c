@@ -45,7 +45,9 @@ static void
 s_handle (const gch_service_t *service, const Gch__Request *request,
           Gch__Reply *reply)
 {
-    int status = GCH__STATUS__STATUS_NOT_FOUND;
+    //  An unknown method is not "no such record": a distinct status, so a
+    //  calling service cannot mistake a missing method for missing data
+    int status = GCH__STATUS__STATUS_METHOD_NOT_ALLOWED;
     if (streq (request->method, "health"))
         status = s_health (service, reply);
     else {
@@ -233,7 +235,7 @@ gch_service_test (bool verbose)
 
     reply = gch_client_call (client, "testsvc", "test.nothing", NULL, NULL,
                              NULL, true, NULL, 2000);
-    assert (reply->status == GCH__STATUS__STATUS_NOT_FOUND);
+    assert (reply->status == GCH__STATUS__STATUS_METHOD_NOT_ALLOWED);
     gch__reply__free_unpacked (reply, NULL);
 
     reply = gch_client_call (client, "testsvc", "health", NULL, NULL, NULL,

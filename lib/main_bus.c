@@ -24,7 +24,12 @@ main (int argc, char *argv[])
     const char *endpoint = gch_config_get (config, "GCH_BUS_BIND");
     zactor_t *broker = zactor_new (gch_broker_actor, (void *) endpoint);
     int rc = 0;
-    if (!broker) {
+    char *port = NULL;
+    if (broker) {
+        zstr_send (broker, "PORT");
+        port = zstr_recv (broker);
+    }
+    if (!broker || !port || atoi (port) < 0) {
         zsys_error ("bus: cannot start on %s", endpoint);
         rc = 1;
     }
@@ -34,8 +39,9 @@ main (int argc, char *argv[])
         zsys_notice ("bus listening on %s", endpoint);
         while (!zsys_interrupted)
             zclock_sleep (200);
-        zactor_destroy (&broker);
     }
+    freen (port);
+    zactor_destroy (&broker);
     gch_config_destroy (&config);
     return rc;
 }

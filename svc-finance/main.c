@@ -1,0 +1,76 @@
+//  svc-finance - the bridge to the finance software: supplier invoices,
+//  "service fait" certification, payment orders (mandats), subsidies.
+//
+//  For now a process on the bus as "finance" with its schema: it waits for
+//  its database, applies its migrations and runs the service loop, which
+//  answers "health" (database state and schema version included). Stops on
+//  SIGINT/SIGTERM.
+#include "gch.h"
+#include "finance_store.h"
+#include "finance_handlers.h"
+
+static const gch_config_entry_t s_config[] = {
+    {"GCH_BUS", "tcp://127.0.0.1:5670", "broker endpoint", false},
+    {"GCH_DB", "dbname=guichet", "libpq conninfo of role gch_finance", true},
+    {"GCH_SQL_DIR", "svc-finance/sql", "migrations folder", false},
+    {"GCH_VERBOSE", "0", "1 = debug logs", false},
+    {NULL, NULL, NULL, false},
+};
+
+//  Wait for the database (until interrupted), then bring the schema up to
+//  date. Returns NULL if interrupted or if a migration failed.
+static finance_store_t *
+s_store_open (const char *conninfo, const char *sql_dir)
+{
+    finance_store_t *store = NULL;
+    while (!zsys_interrupted && !(store = finance_store_new (conninfo))) {
+        zsys_warning ("database unreachable; trying again in 1 s");
+        for (int i = 0; i < 10 && !zsys_interrupted; i++)
+            zclock_sleep (100);
+    }
+    if (!store)
+        return NULL;
+    int version = gch_db_migrate (finance_store_db (store), sql_dir);
+    if (version < 0) {
+        zsys_error ("migrations of %s failed", sql_dir);
+        finance_store_destroy (&store);
+        return NULL;
+    }
+    zsys_notice ("schema at version %d", version);
+    return store;
+}
+
+int
+main (int argc, char *argv[])
+{
+    if (argc > 1) {
+        printf ("svc-finance. Environment:\n");
+        gch_config_help (s_config);
+        return streq (argv[1], "--help") || streq (argv[1], "-h") ? 0 : 1;
+    }
+    gch_config_t *config = gch_config_new (s_config);
+    gch_log_init ("svc-finance", gch_config_int (config, "GCH_VERBOSE") != 0);
+    gch_config_log (config);
+
+    int rc = 1;
+    finance_store_t *store =
+        s_store_open (gch_config_get (config, "GCH_DB"),
+                      gch_config_get (config, "GCH_SQL_DIR"));
+    if (store) {
+        gch_service_t service = {
+            .name = "finance",
+            .bus = gch_config_get (config, "GCH_BUS"),
+            .methods = finance_methods,
+            .ctx = store,
+            .tick = NULL,
+            .tick_ms = 0,
+            .db = finance_store_db (store),
+        };
+        rc = gch_service_run (&service);
+    }
+    else if (zsys_interrupted)
+        rc = 0;
+    finance_store_destroy (&store);
+    gch_config_destroy (&config);
+    return rc;
+}
