@@ -1,0 +1,92 @@
+//  svc-dossiers - the procedure catalog, dossiers and their history.
+//
+//  Reads its configuration from the environment, loads the catalog
+//  (refusing to start if a definition is wrong: first, so a bad file fails
+//  fast and touches no database), connects to its database (waiting for it
+//  up to S_CONNECT_S seconds), applies its migrations, then serves
+//  dossiers_methods on the bus until SIGINT/SIGTERM.
+#include "gch.h"
+#include "dossiers_handlers.h"
+
+//  How long to wait for the database at start, in seconds.
+#define S_CONNECT_S 30
+
+static const gch_config_entry_t s_config[] = {
+    {"GCH_BUS", "tcp://127.0.0.1:5670", "bus broker endpoint", false},
+    {"GCH_DB", "dbname=guichet", "libpq conninfo of the gch_dossiers role",
+     true},
+    {"GCH_SQL_DIR", "svc-dossiers/sql", "migrations folder", false},
+    {"GCH_CATALOG", "svc-dossiers/catalog", "procedure definitions folder",
+     false},
+    {"GCH_VERBOSE", "0", "1 = debug logs", false},
+    {NULL, NULL, NULL, false}};
+
+//  Connect, retrying once a second; NULL if interrupted or still down.
+static dossiers_store_t *
+s_store_connect (const char *conninfo)
+{
+    dossiers_store_t *store = NULL;
+    for (int attempt = 0; attempt < S_CONNECT_S && !zsys_interrupted;
+         attempt++) {
+        store = dossiers_store_new (conninfo);
+        if (store)
+            break;
+        zsys_warning ("database unreachable, retrying (%d/%d)", attempt + 1,
+                      S_CONNECT_S);
+        zclock_sleep (1000);
+    }
+    return store;
+}
+
+int
+main (int argc, char *argv[])
+{
+    if (argc > 1 && (streq (argv[1], "-h") || streq (argv[1], "--help"))) {
+        printf ("svc-dossiers - procedures and dossiers. Environment:\n");
+        gch_config_help (s_config);
+        return 0;
+    }
+    gch_config_t *config = gch_config_new (s_config);
+    gch_log_init ("svc-dossiers", gch_config_int (config, "GCH_VERBOSE") != 0);
+    gch_config_log (config);
+
+    int rc = 1;
+    char *error = NULL;
+    dossiers_store_t *store = NULL;
+    dossiers_catalog_t *catalog =
+        dossiers_catalog_new (gch_config_get (config, "GCH_CATALOG"), &error);
+    if (!catalog) {
+        zsys_error ("invalid procedure definition, not starting: %s", error);
+        goto done;
+    }
+    store = s_store_connect (gch_config_get (config, "GCH_DB"));
+    if (!store) {
+        zsys_error ("cannot connect to the database, giving up");
+        goto done;
+    }
+    int version =
+        dossiers_store_migrate (store, gch_config_get (config, "GCH_SQL_DIR"));
+    if (version < 0) {
+        zsys_error ("migrations failed, not starting");
+        goto done;
+    }
+    zsys_notice ("schema version %d, %zu procedure definitions", version,
+                 dossiers_catalog_size (catalog));
+
+    dossiers_context_t context = {store, catalog};
+    gch_service_t service = {.name = "dossiers",
+                             .bus = gch_config_get (config, "GCH_BUS"),
+                             .methods = dossiers_methods,
+                             .ctx = &context,
+                             .tick = NULL,
+                             .tick_ms = 0,
+                             .db = dossiers_store_db (store)};
+    rc = gch_service_run (&service);
+
+done:
+    free (error);
+    dossiers_catalog_destroy (&catalog);
+    dossiers_store_destroy (&store);
+    gch_config_destroy (&config);
+    return rc == 0 ? 0 : 1;
+}
