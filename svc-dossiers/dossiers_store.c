@@ -118,7 +118,8 @@ static const gch_db_statement_t s_statements[] = {
     //  none), so dossier and history come from one snapshot.
     {"dossier_get",
      "SELECT " S_COLUMNS ", h.seq, " S_MS ("h.at") ", h.actor_kind,"
-     " h.actor_name, h.from_status, h.to_status, h.comment, h.hash"
+     " h.actor_name, h.from_status, h.to_status, h.comment, h.hash,"
+     " h.actor_id"
      " FROM dossier d LEFT JOIN history h ON h.dossier_id = d.id"
      " WHERE d.id = $1::bigint ORDER BY h.seq",
      1},
@@ -361,6 +362,7 @@ s_entry_make (Gch__HistoryEntry *entry, int64_t dossier_id, int64_t seq,
     entry->at_ms = at_ms;
     entry->actor_kind = (char *) actor->kind;
     entry->actor_name = (char *) (actor->name ? actor->name : "");
+    entry->actor_id = actor->id;
     entry->from_status = (char *) from;
     entry->to_status = (char *) to;
     entry->comment = (char *) (comment ? comment : "");
@@ -753,6 +755,7 @@ dossiers_store_get (dossiers_store_t *self, int64_t id,
         entry->to_status = s_text (result, (int) row, first + 5);
         entry->comment = s_text (result, (int) row, first + 6);
         entry->hash = s_text (result, (int) row, first + 7);
+        entry->actor_id = s_int (result, (int) row, first + 8);
     }
     PQclear (result);
     return 1;
