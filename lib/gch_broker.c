@@ -52,6 +52,7 @@ typedef struct {
     zhashx_t *services;  //  name -> s_service_t
     zhashx_t *workers;   //  key -> s_worker_t
     bool verbose;
+    int64_t liveness_ms;  //  silence after which a worker is dead
 } s_broker_t;
 
 static void
@@ -230,7 +231,7 @@ s_worker_message (s_broker_t *self, zframe_t *identity, zmsg_t *msg)
     char *key = zframe_strhex (identity);
     char *command = zmsg_popstr (msg);
     s_worker_t *worker = (s_worker_t *) zhashx_lookup (self->workers, key);
-    int64_t expiry = gch_mono_ms () + GCH_HEARTBEAT_MS * GCH_HEARTBEAT_LIVENESS;
+    int64_t expiry = gch_mono_ms () + self->liveness_ms;
     if (command && streq (command, "READY") && zmsg_size (msg) == 1) {
         if (worker)
             s_worker_delete (self, worker, false);
@@ -351,7 +352,9 @@ void
 gch_broker_actor (zsock_t *pipe, void *args)
 {
     const char *endpoint = (const char *) args;
-    s_broker_t self = {pipe, zsock_new (ZMQ_ROUTER), NULL, NULL, false};
+    s_broker_t self = {pipe,  zsock_new (ZMQ_ROUTER),
+                       NULL,  NULL,
+                       false, GCH_HEARTBEAT_MS * GCH_HEARTBEAT_LIVENESS};
     assert (self.router);
     zsock_set_linger (self.router, 0);
     zsock_set_rcvhwm (self.router, 0);
@@ -395,6 +398,12 @@ gch_broker_actor (zsock_t *pipe, void *args)
                 zstr_sendf (pipe, "%d", port);
             else if (command && streq (command, "VERBOSE"))
                 self.verbose = true;
+            else if (command && streq (command, "LIVENESS")) {
+                char *value = zmsg_popstr (msg);
+                if (value && atoi (value) > 0)
+                    self.liveness_ms = atoi (value);
+                freen (value);
+            }
             freen (command);
             zmsg_destroy (&msg);
             if (term)

@@ -16,7 +16,10 @@
 #define GCH_HEARTBEAT_LIVENESS 4
 
 //  The broker is a zactor: zactor_new (gch_broker_actor, (void *) endpoint).
-//  Pipe commands: "PORT" answers the bound port (for tcp://...:*), "$TERM".
+//  Pipe commands: "PORT" answers the bound port (for tcp://...:*) or -1 if
+//  the bind failed; "VERBOSE"; "LIVENESS" ms sets how long a worker may be
+//  silent (default GCH_HEARTBEAT_MS * GCH_HEARTBEAT_LIVENESS; longer under
+//  valgrind, where a busy service thread starves its heartbeats); "$TERM".
 void gch_broker_actor (zsock_t *pipe, void *args);
 
 void gch_broker_test (bool verbose);

@@ -120,7 +120,9 @@ s_worker_actor (zsock_t *pipe, void *args)
         else if (zpoller_terminated (self.poller))
             break;
         int64_t now = gch_mono_ms ();
-        if (now >= self.broker_expiry) {
+        //  Only a poll that found nothing proves the broker silent: after
+        //  a stall of this thread its heartbeats wait in the socket.
+        if (!which && now >= self.broker_expiry) {
             zsys_warning ("bus: broker silent, reconnecting to %s",
                           self.endpoint);
             s_actor_connect (&self);

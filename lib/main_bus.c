@@ -6,6 +6,8 @@ static const gch_config_entry_t s_config[] = {
     {"GCH_BUS_BIND", "tcp://127.0.0.1:5670", "endpoint the broker binds",
      false},
     {"GCH_VERBOSE", "0", "1 = debug logs", false},
+    {"GCH_BUS_LIVENESS_MS", "1000",
+     "silence after which a service instance is dead", false},
     {NULL, NULL, NULL, false},
 };
 
@@ -36,6 +38,8 @@ main (int argc, char *argv[])
     else {
         if (verbose)
             zstr_send (broker, "VERBOSE");
+        zstr_sendx (broker, "LIVENESS",
+                    gch_config_get (config, "GCH_BUS_LIVENESS_MS"), NULL);
         zsys_notice ("bus listening on %s", endpoint);
         while (!zsys_interrupted)
             zclock_sleep (200);
