@@ -96,7 +96,11 @@ test: all
 
 check: test
 
-run: all
+# On a fresh machine the libraries are not there yet: install them first,
+# then build in a sub-make (pkg-config is read again once they are there).
+run:
+	bash deploy/install-deps.sh
+	$(MAKE) all
 	BUILD=$(BUILD) deploy/run.sh start
 
 stop:
