@@ -384,6 +384,7 @@ gch_broker_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
 
     zpoller_t *poller = zpoller_new (pipe, self.router, NULL);
+    zpoller_set_nonstop (poller, true);  //  the owner says $TERM
     int64_t heartbeat_at = gch_mono_ms () + GCH_HEARTBEAT_MS;
     while (true) {
         int64_t wait = heartbeat_at - gch_mono_ms ();
@@ -409,8 +410,6 @@ gch_broker_actor (zsock_t *pipe, void *args)
             if (term)
                 break;
         }
-        else if (zpoller_terminated (poller))
-            break;
         if (gch_mono_ms () >= heartbeat_at) {
             s_heartbeat (&self);
             heartbeat_at = gch_mono_ms () + GCH_HEARTBEAT_MS;

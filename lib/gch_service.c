@@ -176,15 +176,28 @@ s_test_echo (void *ctx, const Gch__Request *request, Gch__Reply *reply)
 }
 
 static int s_test_calls;
-static volatile int s_test_stop;
+static int s_test_ticks;
 
 static int
 s_test_tick (void *ctx)
 {
     (void) ctx;
-    if (s_test_stop)
-        zsys_interrupted = 1;
+    s_test_ticks++;
     return 20;
+}
+
+//  As if SIGTERM arrived while a handler runs: the reply must still go out,
+//  then the loop must end (it once hung sending to a worker actor that had
+//  already left on the signal).
+static int
+s_test_interrupt (void *ctx, const Gch__Request *request, Gch__Reply *reply)
+{
+    (void) ctx;
+    (void) request;
+    (void) reply;
+    zsys_interrupted = 1;
+    zclock_sleep (GCH_HEARTBEAT_MS * 2);  //  the worker actor polls meanwhile
+    return GCH__STATUS__STATUS_OK;
 }
 
 static void *
@@ -192,6 +205,7 @@ s_test_service_thread (void *args)
 {
     static const gch_method_t methods[] = {
         {"test.echo", s_test_echo, &gch__dossier_ref__descriptor},
+        {"test.interrupt", s_test_interrupt, NULL},
         {NULL, NULL, NULL},
     };
     gch_service_t service = {"testsvc",     (const char *) args, methods,
@@ -248,9 +262,13 @@ gch_service_test (bool verbose)
     gch__reply__free_unpacked (reply, NULL);
     assert (s_test_calls == 2);
 
-    s_test_stop = 1;
-    pthread_join (thread, NULL);
+    reply = gch_client_call (client, "testsvc", "test.interrupt", NULL, NULL,
+                             NULL, false, NULL, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_OK);
+    gch__reply__free_unpacked (reply, NULL);
+    pthread_join (thread, NULL);  //  hangs if the loop cannot end
     zsys_interrupted = 0;
+    assert (s_test_ticks > 0);
     gch_client_destroy (&client);
     zactor_destroy (&broker);
     printf ("OK\n");

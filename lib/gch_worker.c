@@ -106,6 +106,10 @@ s_worker_actor (zsock_t *pipe, void *args)
                       strdup (config[1]),
                       0,
                       0};
+    //  Leave on $TERM only: on SIGTERM the service thread may still be in a
+    //  handler, and its reply must find us here (a send to a gone actor
+    //  blocks forever)
+    zpoller_set_nonstop (self.poller, true);
     s_actor_connect (&self);
     zsock_signal (pipe, 0);
     while (true) {
@@ -117,8 +121,6 @@ s_worker_actor (zsock_t *pipe, void *args)
         }
         else if (which == self.dealer)
             s_actor_from_broker (&self);
-        else if (zpoller_terminated (self.poller))
-            break;
         int64_t now = gch_mono_ms ();
         //  Only a poll that found nothing proves the broker silent: after
         //  a stall of this thread its heartbeats wait in the socket.
