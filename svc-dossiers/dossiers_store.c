@@ -2,17 +2,17 @@
 //
 //  One statement table (s_statements, below) prepared per connection; one
 //  public function per use, each owning its transaction. The schema is
-//  sql/0001_init.sql.
+//  sql/0001_init.sql and the migrations after it.
 //
 //  The filing path (dossier.create with submit, the benchmark's request)
 //  is five round trips: BEGIN; the new id and the time (dossier_reserve),
 //  so the history hash can be computed before writing; one statement taking
 //  the year's next number and inserting the dossier, its history entry and
 //  the idempotency key (dossier_file); the event, which carries the number
-//  (gch_outbox_add); COMMIT. The year's counter row is locked from
-//  dossier_file to COMMIT and every filing waits for it, so nothing else
-//  runs in that span. bench/filing.sql is the same SQL for pgbench: keep
-//  them in step.
+//  (gch_outbox_add); COMMIT. Numbers come from a sequence per year, so
+//  concurrent filings never wait for each other (a rolled-back filing
+//  leaves a gap). bench/filing.sql is the same SQL for pgbench: keep them
+//  in step.
 //
 //  Idempotency: the key is inserted in the statement that makes the change,
 //  so a repeat fails there on the primary key (GCH_DB_CONFLICT), the
@@ -63,14 +63,9 @@ enum {
 };
 
 //  The year's next number, "YYYY-NNNNNN" (Paris time; more digits past
-//  999999). The counter row stays locked until the transaction ends, so
-//  numbers have no gaps.
-#define S_NEXT_NUMBER                                                          \
-    "n AS (INSERT INTO dossier_counter AS c (year, last)"                      \
-    " VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Paris')::int, 1)"   \
-    " ON CONFLICT (year) DO UPDATE SET last = c.last + 1"                      \
-    " RETURNING year || '-' || lpad(last::text,"                               \
-    " greatest(6, length(last::text)), '0') AS number)"
+//  999999), from the year's sequence (sql/0002_number_sequences.sql): no
+//  lock, so concurrent filings do not queue on the numbering.
+#define S_NEXT_NUMBER "n AS (SELECT dossier_number_next (now ()) AS number)"
 
 //  A history entry's time from its milliseconds.
 #define S_AT(param) "timestamptz 'epoch' + " param "::bigint * interval '1 ms'"
@@ -82,7 +77,7 @@ static const gch_db_statement_t s_statements[] = {
      "SELECT nextval('dossier_id_seq'), " S_MS ("now()"),
      0},
     //  dossiers_store_create (), submitting: number, dossier, history entry,
-    //  key. The counter row is locked from here to COMMIT.
+    //  key.
     {"dossier_file",
      "WITH t AS (SELECT " S_AT ("$8") " AS at), " S_NEXT_NUMBER ","
      " d AS (INSERT INTO dossier (id, number, procedure, procedure_version,"

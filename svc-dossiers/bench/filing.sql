@@ -21,10 +21,7 @@
 BEGIN;
 SELECT nextval('dossier_id_seq') AS id, (extract(epoch FROM now()) * 1000)::bigint AS at \gset
 WITH t AS (SELECT timestamptz 'epoch' + :at::bigint * interval '1 ms' AS at),
-  n AS (INSERT INTO dossier_counter AS c (year, last)
-    VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Paris')::int, 1)
-    ON CONFLICT (year) DO UPDATE SET last = c.last + 1
-    RETURNING year || '-' || lpad(last::text, greatest(6, length(last::text)), '0') AS number),
+  n AS (SELECT dossier_number_next(now()) AS number),
   d AS (INSERT INTO dossier (id, number, procedure, procedure_version, service,
       citizen_id, status, form, created_at, submitted_at, updated_at)
     SELECT :id::bigint, n.number, 'tranquillite-vacances'::text, 1::int, 'police-municipale'::text,
