@@ -224,23 +224,10 @@ s_name_compare (const void *a, const void *b)
     return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-//  Apply one migration file in its own transaction.
+//  Apply one migration in its own transaction and record it.
 static int
-s_apply (gch_db_t *self, const char *dir, const char *name, int version)
+s_apply_sql (gch_db_t *self, const char *sql, const char *name, int version)
 {
-    char path[1024];
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    zfile_t *file = zfile_new (NULL, path);
-    zchunk_t *chunk = NULL;
-    if (file && zfile_input (file) == 0)
-        chunk = zfile_read (file, zfile_cursize (file), 0);
-    zfile_destroy (&file);
-    if (!chunk) {
-        zsys_error ("db: cannot read migration %s", path);
-        return -1;
-    }
-    char *sql = zchunk_strdup (chunk);
-    zchunk_destroy (&chunk);
     //  Plain BEGIN: gch_db_begin would prepare statements naming tables
     //  that this very migration may create.
     int rc = s_simple (self, "BEGIN");
@@ -261,14 +248,34 @@ s_apply (gch_db_t *self, const char *dir, const char *name, int version)
     if (rc == 0)
         rc = gch_db_commit (self);
     if (rc != 0) {
-        zsys_error ("db: migration %s failed", path);
+        zsys_error ("db: migration %s failed", name);
         gch_db_rollback (self);
-        free (sql);
         return -1;
     }
     zsys_notice ("db: applied migration %s", name);
-    free (sql);
     return 0;
+}
+
+//  Apply one migration file.
+static int
+s_apply (gch_db_t *self, const char *dir, const char *name, int version)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    zfile_t *file = zfile_new (NULL, path);
+    zchunk_t *chunk = NULL;
+    if (file && zfile_input (file) == 0)
+        chunk = zfile_read (file, zfile_cursize (file), 0);
+    zfile_destroy (&file);
+    if (!chunk) {
+        zsys_error ("db: cannot read migration %s", path);
+        return -1;
+    }
+    char *sql = zchunk_strdup (chunk);
+    zchunk_destroy (&chunk);
+    int rc = s_apply_sql (self, sql, name, version);
+    free (sql);
+    return rc;
 }
 
 int
@@ -281,6 +288,17 @@ gch_db_migrate (gch_db_t *self, const char *dir)
     int rc = s_simple (self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                              " version int PRIMARY KEY, name text NOT NULL,"
                              " applied_at timestamptz NOT NULL DEFAULT now())");
+    //  Migration 0: the tables of lib/ itself (the event outbox), the same
+    //  in every service's schema
+    gch_db_status_t status = 0;
+    PGresult *result = rc == 0 ? gch_db_query (self,
+                                               "SELECT 1 FROM schema_migrations"
+                                               " WHERE version = 0",
+                                               &status)
+                               : NULL;
+    PQclear (result);
+    if (rc == 0 && (!result || status == 0))
+        rc = s_apply_sql (self, gch_outbox_schema, "0000_gch_outbox (lib)", 0);
     int current = rc == 0 ? gch_db_schema_version (self) : -1;
     int highest = current;
     DIR *handle = current >= 0 ? opendir (dir) : NULL;

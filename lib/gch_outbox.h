@@ -12,9 +12,9 @@
 //  (gch_outbox_cursor_get/set). Nothing is lost while a consumer is down, and
 //  nothing is applied twice.
 //
-//  Tables (created by each service's migrations, see
-//  svc-accounts/sql/0001_init.sql): outbox (id, seq, type, payload,
-//  created_at), event_cursor (source, last_seq).
+//  Tables: outbox (id, seq, type, payload, created_at), event_cursor
+//  (source, last_seq), created in every service's schema by
+//  gch_db_migrate as migration 0 (gch_outbox_schema).
 #ifndef GCH_OUTBOX_H_INCLUDED
 #define GCH_OUTBOX_H_INCLUDED
 
@@ -48,6 +48,9 @@
             " WHERE event_cursor.last_seq < excluded.last_seq",                \
             2                                                                  \
     }
+
+//  DDL of the tables above; applied by gch_db_migrate.
+extern const char gch_outbox_schema[];
 
 //  Add an event inside the caller's open transaction. Returns 0 or < 0.
 int gch_outbox_add (gch_db_t *db, const char *type,

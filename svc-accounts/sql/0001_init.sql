@@ -1,5 +1,5 @@
--- 0001_init.sql - svc-accounts: accounts, e-mail verification tokens, and the
--- event outbox.
+-- 0001_init.sql - svc-accounts: accounts and e-mail verification tokens (the
+-- event outbox tables come from lib: gch_db_migrate applies them as migration 0).
 --
 -- Runs in the service's own schema (the role's search_path); gch_db_migrate
 -- wraps this file in one transaction and records its version, so there is
@@ -75,36 +75,3 @@ COMMENT ON COLUMN verify_token.used_at IS
     'When account.verify consumed the token; NULL while unused.';
 COMMENT ON INDEX verify_token_account IS
     'For the cascade when an account is deleted.';
-
--- Events, as lib/gch_outbox.h expects them.
-CREATE TABLE outbox (
-    id         bigserial PRIMARY KEY,
-    seq        bigint UNIQUE,
-    type       text NOT NULL,
-    payload    bytea NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE INDEX outbox_unnumbered ON outbox (id) WHERE seq IS NULL;
-
-COMMENT ON TABLE outbox IS
-    'Events of svc-accounts (account.created), written in the transaction of '
-    'the change; served by events.fetch (gch_outbox_fetch).';
-COMMENT ON COLUMN outbox.seq IS
-    'Publication sequence, given by the relay (gch_outbox_publish) in commit '
-    'order; NULL until then. Consumers ask for events after a sequence.';
-COMMENT ON COLUMN outbox.type IS
-    'Event type, "account.created"; names the protobuf message of payload.';
-COMMENT ON COLUMN outbox.payload IS
-    'The event message, packed protobuf (gch.AccountCreated, ...).';
-COMMENT ON INDEX outbox_unnumbered IS
-    'Lets the relay find committed events still waiting for a sequence.';
-
-CREATE TABLE event_cursor (
-    source   text PRIMARY KEY,
-    last_seq bigint NOT NULL
-);
-
-COMMENT ON TABLE event_cursor IS
-    'Consumer side of events: last sequence applied per source service '
-    '(gch_outbox_cursor_get/set). svc-accounts consumes no events yet.';

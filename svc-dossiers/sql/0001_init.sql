@@ -1,5 +1,5 @@
 --  0001_init.sql - svc-dossiers: dossiers, their history, numbering,
---  idempotency keys, and the event outbox.
+--  idempotency keys (the event outbox tables come from lib, migration 0).
 --
 --  Applied by gch_db_migrate inside one transaction (no BEGIN/COMMIT here),
 --  in the service's own schema (the role's search_path). Every statement of
@@ -117,15 +117,3 @@ COMMENT ON COLUMN idempotency.caller_key IS
     'Caller the key belongs to, "<kind>:<account id>"; keys of different callers never collide.';
 COMMENT ON COLUMN idempotency.dossier_id IS
     'The dossier the first call created or changed: the reply of a repeat.';
-
-CREATE TABLE outbox (id bigserial PRIMARY KEY, seq bigint UNIQUE, type text NOT NULL, payload bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-CREATE INDEX outbox_unnumbered ON outbox (id) WHERE seq IS NULL;
-CREATE TABLE event_cursor (source text PRIMARY KEY, last_seq bigint NOT NULL);
-COMMENT ON TABLE outbox IS
-    'Events (dossier.submitted, dossier.status_changed) written in the transaction of the change; numbered by the relay (lib/gch_outbox.c).';
-COMMENT ON COLUMN outbox.seq IS
-    'Publication sequence, in commit order; NULL until the relay numbers it.';
-COMMENT ON COLUMN outbox.payload IS
-    'Packed gch.DossierEvent.';
-COMMENT ON TABLE event_cursor IS
-    'Last sequence applied per event source (for events this service consumes).';

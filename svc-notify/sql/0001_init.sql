@@ -1,4 +1,4 @@
--- svc-notify 0001: mails to send, event cursors, outbox.
+-- svc-notify 0001: mails to send (the event cursor and outbox tables come from lib, migration 0).
 --
 -- Applied by gch_db_migrate in one transaction, in schema notify (the
 -- search_path of role gch_notify).
@@ -37,27 +37,3 @@ COMMENT ON COLUMN mail.next_attempt_at IS 'Not tried again before this time (exp
 COMMENT ON COLUMN mail.last_error IS 'Reason of the last failed attempt (libcurl error and SMTP code)';
 COMMENT ON COLUMN mail.created_at IS 'When the event was applied; also the Date header of the mail';
 COMMENT ON COLUMN mail.sent_at IS 'When the SMTP server accepted the mail';
-
--- Consumer side of events (lib/gch_outbox.h): last sequence applied per
--- source, advanced in the transaction of the effect.
-CREATE TABLE event_cursor (
-    source text PRIMARY KEY,
-    last_seq bigint NOT NULL
-);
-COMMENT ON TABLE event_cursor IS
-    'Last event sequence applied per source service, advanced in the same transaction as the effect (lib/gch_outbox.h)';
-
--- Producer side (lib/gch_outbox.h): every service has one; svc-notify
--- publishes no event yet.
-CREATE TABLE outbox (
-    id bigserial PRIMARY KEY,
-    seq bigint UNIQUE,
-    type text NOT NULL,
-    payload bytea NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX outbox_unnumbered ON outbox (id) WHERE seq IS NULL;
-COMMENT ON TABLE outbox IS
-    'Events of this service, written in the transaction of the change; numbered (seq) by the relay in commit order and served by events.fetch (lib/gch_outbox.h)';
-COMMENT ON COLUMN outbox.seq IS 'Sequence number given by the relay; NULL until published';
-COMMENT ON COLUMN outbox.payload IS 'The event message, protobuf-packed (proto/events.proto)';
