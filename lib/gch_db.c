@@ -62,6 +62,28 @@ gch_db_new (const char *conninfo, const gch_db_statement_t *table)
     return self;
 }
 
+bool
+gch_db_wait (const char *conninfo, int seconds)
+{
+    int64_t give_up = gch_mono_ms () + (int64_t) seconds * 1000;
+    bool told = false;
+    while (!zsys_interrupted) {
+        //  PQPING_NO_ATTEMPT (bad conninfo) will not get better by waiting
+        PGPing ping = PQping (conninfo);
+        if (ping == PQPING_OK || ping == PQPING_NO_ATTEMPT)
+            return ping == PQPING_OK;
+        if (seconds > 0 && gch_mono_ms () >= give_up)
+            break;
+        if (!told)
+            zsys_notice ("db: waiting for PostgreSQL");
+        told = true;
+        zclock_sleep (500);
+    }
+    if (!zsys_interrupted)
+        zsys_error ("db: PostgreSQL unreachable after %d s", seconds);
+    return false;
+}
+
 void
 gch_db_destroy (gch_db_t **self_p)
 {
@@ -345,6 +367,10 @@ gch_db_test (bool verbose)
     gch_db_t *db = gch_db_new ("host=127.0.0.1 port=9 connect_timeout=1", NULL);
     assert (db == NULL);
     gch_db_destroy (&db);
+    //  Nothing listens there: no wait beyond the limit
+    int64_t start = gch_mono_ms ();
+    assert (!gch_db_wait ("host=127.0.0.1 port=9 connect_timeout=1", 1));
+    assert (gch_mono_ms () - start < 3000);
     //  Status mapping without a result means a lost connection
     assert (gch_db_status_of (NULL) == GCH_DB_SOFT);
     printf ("OK\n");

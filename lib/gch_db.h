@@ -26,6 +26,11 @@ typedef struct _gch_db_t gch_db_t;
 gch_db_t *gch_db_new (const char *conninfo, const gch_db_statement_t *table);
 void gch_db_destroy (gch_db_t **self_p);
 
+//  Wait until the server at conninfo accepts connections (it may still be
+//  starting), checking every 500 ms, for at most `seconds` (0 = no limit).
+//  Returns true when it does, false on timeout or interrupt (logged).
+bool gch_db_wait (const char *conninfo, int seconds);
+
 //  Apply every sql/NNNN_*.sql file of dir not yet recorded in
 //  schema_migrations, each in its own transaction, under an advisory lock
 //  keyed on the schema name. Returns the highest version applied (>= 0) or

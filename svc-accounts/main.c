@@ -27,18 +27,8 @@ static const gch_config_entry_t s_config[] = {
 static accounts_store_t *
 s_store_open (const char *conninfo)
 {
-    accounts_store_t *store = accounts_store_new (conninfo);
-    for (int waited = 0; !store && waited < S_DB_WAIT_S; waited++) {
-        if (zsys_interrupted)
-            break;
-        if (waited == 0)
-            zsys_notice ("svc-accounts: waiting for PostgreSQL");
-        zclock_sleep (1000);
-        store = accounts_store_new (conninfo);
-    }
-    if (!store)
-        zsys_error ("svc-accounts: PostgreSQL unreachable");
-    return store;
+    return gch_db_wait (conninfo, S_DB_WAIT_S) ? accounts_store_new (conninfo)
+                                               : NULL;
 }
 
 int

@@ -21,21 +21,13 @@ static const gch_config_entry_t s_config[] = {
     {"GCH_VERBOSE", "0", "1 = debug logs", false},
     {NULL, NULL, NULL, false}};
 
-//  Connect, retrying once a second; NULL if interrupted or still down.
+//  Connect once PostgreSQL accepts connections (it may still be starting);
+//  NULL if interrupted or still down after S_CONNECT_S seconds.
 static dossiers_store_t *
 s_store_connect (const char *conninfo)
 {
-    dossiers_store_t *store = NULL;
-    for (int attempt = 0; attempt < S_CONNECT_S && !zsys_interrupted;
-         attempt++) {
-        store = dossiers_store_new (conninfo);
-        if (store)
-            break;
-        zsys_warning ("database unreachable, retrying (%d/%d)", attempt + 1,
-                      S_CONNECT_S);
-        zclock_sleep (1000);
-    }
-    return store;
+    return gch_db_wait (conninfo, S_CONNECT_S) ? dossiers_store_new (conninfo)
+                                               : NULL;
 }
 
 int

@@ -22,12 +22,8 @@ static const gch_config_entry_t s_config[] = {
 static finance_store_t *
 s_store_open (const char *conninfo, const char *sql_dir)
 {
-    finance_store_t *store = NULL;
-    while (!zsys_interrupted && !(store = finance_store_new (conninfo))) {
-        zsys_warning ("database unreachable; trying again in 1 s");
-        for (int i = 0; i < 10 && !zsys_interrupted; i++)
-            zclock_sleep (100);
-    }
+    finance_store_t *store =
+        gch_db_wait (conninfo, 0) ? finance_store_new (conninfo) : NULL;
     if (!store)
         return NULL;
     int version = gch_db_migrate (finance_store_db (store), sql_dir);
