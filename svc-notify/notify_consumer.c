@@ -190,8 +190,9 @@ s_apply (notify_consumer_t *self, s_source_t *source, const Gch__Event *event)
     if (s_mail_for (self, source, event, &mail) < 0)
         return -1;
     if (mail)
-        mail->message_id = notify_mail_message_id (source->name, event->seq,
-                                                   event->type, self->domain);
+        mail->message_id =
+            notify_mail_message_id (source->name, event->seq, event->created_ms,
+                                    event->type, self->domain);
     gch_db_status_t status =
         notify_store_record (self->store, source->name, event->seq, mail);
     if (status < 0)

@@ -324,8 +324,8 @@ s_put_id_part (FILE *out, const char *text, bool domain)
 }
 
 char *
-notify_mail_message_id (const char *source, int64_t seq, const char *type,
-                        const char *domain)
+notify_mail_message_id (const char *source, int64_t seq, int64_t created_ms,
+                        const char *type, const char *domain)
 {
     assert (source);
     assert (type);
@@ -335,7 +335,7 @@ notify_mail_message_id (const char *source, int64_t seq, const char *type,
     s_stream_begin (&id);
     fputc ('<', id.file);
     s_put_id_part (id.file, source, false);
-    fprintf (id.file, ".%" PRId64 ".", seq);
+    fprintf (id.file, ".%" PRId64 ".%" PRId64 ".", seq, created_ms);
     s_put_id_part (id.file, type, false);
     fputc ('@', id.file);
     s_put_id_part (id.file, domain, true);
@@ -581,15 +581,22 @@ notify_mail_test (bool verbose)
         printf ("\n");
 
     //  Message-ID
-    char *id = notify_mail_message_id ("accounts", 42, "account.created",
-                                       "guichet.localhost");
-    assert (streq (id, "<accounts.42.account.created@guichet.localhost>"));
+    char *id = notify_mail_message_id ("accounts", 42, 1772198096789LL,
+                                       "account.created", "guichet.localhost");
+    assert (streq (id, "<accounts.42.1772198096789.account.created"
+                       "@guichet.localhost>"));
     free (id);
-    id = notify_mail_message_id ("dos siers", 7, "x>y@z", "ex_ample.fr>");
-    assert (streq (id, "<dos-siers.7.x-y-z@ex-ample.fr->"));
+    id = notify_mail_message_id ("dos siers", 7, 5, "x>y@z", "ex_ample.fr>");
+    assert (streq (id, "<dos-siers.7.5.x-y-z@ex-ample.fr->"));
     free (id);
-    id = notify_mail_message_id ("dossiers", 1, "dossier.submitted", NULL);
-    assert (streq (id, "<dossiers.1.dossier.submitted@guichet.localhost>"));
+    id = notify_mail_message_id ("dossiers", 1, 0, "dossier.submitted", NULL);
+    assert (streq (id, "<dossiers.1.0.dossier.submitted@guichet.localhost>"));
+    free (id);
+    //  The same sequence after a reinstall is another mail
+    id = notify_mail_message_id ("accounts", 42, 1772198096790LL,
+                                 "account.created", "guichet.localhost");
+    assert (!streq (id, "<accounts.42.1772198096789.account.created"
+                        "@guichet.localhost>"));
     free (id);
 
     //  From
@@ -669,8 +676,8 @@ notify_mail_test (bool verbose)
     assert (strstr (mail->body,
                     "\n\nhttp://127.0.0.1:8080/api/v1/accounts/verify"
                     "?token=0a1b2c%2B%2F\n\n"));
-    mail->message_id = notify_mail_message_id ("accounts", 3, "account.created",
-                                               "guichet.localhost");
+    mail->message_id = notify_mail_message_id (
+        "accounts", 3, 1772198096789LL, "account.created", "guichet.localhost");
     mail->created_ms = 1772198096789LL;
     char *message = notify_mail_render (mail, "Guichet",
                                         "ne-pas-repondre@guichet.localhost");
@@ -685,8 +692,9 @@ notify_mail_test (bool verbose)
                              "\r\nTo: jeanne.martin@example.fr\r\nSubject: "
                              "=?UTF-8?B?")) == 0);
     assert (strstr (message, "\r\nDate: Fri, 27 Feb 2026 13:14:56 +0000\r\n"));
-    assert (strstr (message, "\r\nMessage-ID: <accounts.3.account.created"
-                             "@guichet.localhost>\r\n"));
+    assert (strstr (message,
+                    "\r\nMessage-ID: <accounts.3.1772198096789.account.created"
+                    "@guichet.localhost>\r\n"));
     assert (strstr (message, "\r\nMIME-Version: 1.0\r\n"));
     assert (
         strstr (message, "\r\nContent-Type: text/plain; charset=UTF-8\r\n"));

@@ -48,11 +48,14 @@ notify_mail_t *notify_mail_dossier (const Gch__DossierEvent *event,
                                     bool submitted, const Gch__Account *account,
                                     const char *public_url);
 
-//  Message-ID of the mail made from event seq of source:
-//  "<source.seq.type@domain>", characters outside [A-Za-z0-9._-] replaced.
-//  The same event always gives the same id, which is what makes a mail
-//  recorded once. Caller owns the result.
-char *notify_mail_message_id (const char *source, int64_t seq, const char *type,
+//  Message-ID of the mail made from event seq of source, created at
+//  created_ms: "<source.seq.created_ms.type@domain>", characters outside
+//  [A-Za-z0-9._-] replaced. The same event always gives the same id, which
+//  is what makes a mail recorded once; the creation time keeps ids apart
+//  when a reinstalled source numbers its events from 1 again. Caller owns
+//  the result.
+char *notify_mail_message_id (const char *source, int64_t seq,
+                              int64_t created_ms, const char *type,
                               const char *domain);
 
 //  Split a From setting, "Display Name <address>" or "address", into its
