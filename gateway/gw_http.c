@@ -412,6 +412,18 @@ gw_request_reply_json (gw_request_t *self, int http_status, json_t **json_p)
 }
 
 void
+gw_request_reply_text (gw_request_t *self, int http_status, char **text_p)
+{
+    assert (self && text_p && *text_p);
+    s_request_clear_answer (self);
+    self->status = http_status;
+    self->content_type = "application/json";
+    self->content = *text_p;
+    self->content_size = strlen (self->content);
+    *text_p = NULL;
+}
+
+void
 gw_request_reply_error (gw_request_t *self, int http_status, const char *code,
                         const char *message, const json_t *fields)
 {

@@ -110,6 +110,10 @@ const char *gw_request_csrf (gw_request_t *self);
 //  Responses. A request is answered once; a second answer replaces the
 //  first.
 
+//  Answer with a JSON text already encoded (gw_json_encode); takes
+//  ownership of *text_p (malloc) and nullifies it.
+void gw_request_reply_text (gw_request_t *self, int http_status, char **text_p);
+
 //  Answer with a JSON document; takes ownership of *json_p and nullifies it.
 void gw_request_reply_json (gw_request_t *self, int http_status,
                             json_t **json_p);

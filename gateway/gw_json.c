@@ -32,6 +32,20 @@
 
 #include "gw_json.h"
 
+//  While gw_json_encode runs, embedded documents are not parsed: each is
+//  recorded here and stands in the tree as a placeholder string, "\u0001",
+//  a random nonce, ":", its index; the placeholders are replaced by the
+//  documents in the dumped text. The nonce keeps a client's own strings from
+//  ever being taken for a placeholder.
+typedef struct {
+    const char **texts;  //  documents, borrowed from the message
+    size_t count;
+    size_t alloc;
+    char nonce[17];  //  16 hex digits
+} s_raw_t;
+
+static __thread s_raw_t *s_raw;
+
 //  Suffix of string fields that carry a JSON document
 #define S_EMBEDDED_SUFFIX "_json"
 #define S_EMBEDDED_SUFFIX_LEN 5
@@ -897,6 +911,18 @@ s_element_encode (const ProtobufCFieldDescriptor *field, const void *slot)
                 json = json_null ();
             else if (!s_field_is_embedded (field))
                 json = s_json_string (text);
+            else if (*text && s_raw) {
+                if (s_raw->count == s_raw->alloc) {
+                    s_raw->alloc = s_raw->alloc ? 2 * s_raw->alloc : 4;
+                    s_raw->texts = (const char **) s_checked (
+                        realloc (s_raw->texts, s_raw->alloc * sizeof (char *)));
+                }
+                char placeholder[48];
+                snprintf (placeholder, sizeof placeholder, "\001%s:%zu",
+                          s_raw->nonce, s_raw->count);
+                s_raw->texts[s_raw->count++] = text;
+                json = json_string (placeholder);
+            }
             else if (*text) {
                 //  A document the service stored badly is not the client's
                 //  problem: it reads null rather than a failed reply.
@@ -1035,6 +1061,55 @@ gw_json_set_field (ProtobufCMessage *msg, const char *name, const char *text,
         s_field_mark_set (msg, field);
     }
     return 0;
+}
+
+char *
+gw_json_encode (const ProtobufCMessage *msg, const json_t *extra)
+{
+    assert (msg);
+    s_raw_t raw = {NULL, 0, 0, ""};
+    uint8_t random[8];
+    randombytes_buf (random, sizeof random);
+    sodium_bin2hex (raw.nonce, sizeof raw.nonce, random, sizeof random);
+    s_raw = &raw;
+    json_t *json = gw_json_from_message (msg);
+    s_raw = NULL;
+    if (extra)
+        json_object_update (json, (json_t *) extra);
+    char *text = json_dumps (json, JSON_COMPACT);
+    json_decref (json);
+    s_checked (text);
+    if (raw.count == 0)
+        return text;
+
+    //  Splice: each placeholder is dumped as "\u0001<nonce>:<index>"
+    char marker[32];
+    int marker_size =
+        snprintf (marker, sizeof marker, "\"\\u0001%s:", raw.nonce);
+    size_t size = strlen (text) + 1;
+    for (size_t i = 0; i < raw.count; i++)
+        size += strlen (raw.texts[i]);
+    char *out = (char *) s_checked (malloc (size));
+    size_t used = 0;
+    const char *cursor = text;
+    const char *found;
+    while ((found = strstr (cursor, marker))) {
+        char *end;
+        unsigned long index = strtoul (found + marker_size, &end, 10);
+        if (*end != '"' || index >= raw.count)
+            break;  //  cannot happen: we wrote every placeholder
+        memcpy (out + used, cursor, (size_t) (found - cursor));
+        used += (size_t) (found - cursor);
+        size_t length = strlen (raw.texts[index]);
+        memcpy (out + used, raw.texts[index], length);
+        used += length;
+        cursor = end + 1;
+    }
+    size_t rest = strlen (cursor);
+    memcpy (out + used, cursor, rest + 1);
+    free (text);
+    free (raw.texts);
+    return out;
 }
 
 //  ---------------------------------------------------------------------
@@ -1678,5 +1753,43 @@ gw_json_test (bool verbose)
                    "big=valeur hors limites;"
                    "blobs[1]=type attendu : chaîne base64;");
 
+    //  gw_json_encode: embedded documents copied as they are, extra keys
+    //  merged, and a client's string that looks like a placeholder left alone
+    {
+        Gch__Dossier encoded = GCH__DOSSIER__INIT;
+        encoded.number = (char *) "2026-000001";
+        encoded.form_json = (char *) "{\"a\": [true, {\"b\": \"x\\\"y\"}]}";
+        encoded.procedure = (char *) "\001deadbeefdeadbeef:0";
+        json_t *extra = json_pack ("{s:s}", "message", "Enregistré");
+        char *text = gw_json_encode (&encoded.base, extra);
+        json_decref (extra);
+        assert (strstr (text, "\"form\":{\"a\": [true, {\"b\": \"x\\\"y\"}]}"));
+        json_t *back = json_loads (text, 0, NULL);
+        assert (back);
+        json_t *expected =
+            json_loads ("{\"a\":[true,{\"b\":\"x\\\"y\"}]}", 0, NULL);
+        assert (json_equal (json_object_get (back, "form"), expected));
+        assert (strcmp (json_string_value (json_object_get (back, "procedure")),
+                        "\001deadbeefdeadbeef:0") == 0);
+        assert (strcmp (json_string_value (json_object_get (back, "message")),
+                        "Enregistré") == 0);
+        assert (json_is_null (json_object_get (back, "procedure_title")) ==
+                false);
+        json_decref (expected);
+        //  The same message through the tree: the same JSON
+        json_t *tree = gw_json_from_message (&encoded.base);
+        json_object_del (back, "message");
+        assert (json_equal (tree, back));
+        json_decref (tree);
+        json_decref (back);
+        free (text);
+        //  No document: null, and nothing to splice
+        encoded.form_json = (char *) "";
+        text = gw_json_encode (&encoded.base, NULL);
+        back = json_loads (text, 0, NULL);
+        assert (back && json_is_null (json_object_get (back, "form")));
+        json_decref (back);
+        free (text);
+    }
     printf ("OK\n");
 }

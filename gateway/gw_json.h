@@ -21,7 +21,8 @@
 //    oneof members and empty `x_json` documents are null.
 //
 //  Entry points: gw_json_to_message for request bodies, gw_json_set_field for
-//  URL path and query parameters, gw_json_from_message for replies. To carry
+//  URL path and query parameters, gw_json_encode (text) or
+//  gw_json_from_message (a jansson tree) for replies. To carry
 //  a new message, add it to a .proto: there is nothing to do here.
 #ifndef GW_JSON_H_INCLUDED
 #define GW_JSON_H_INCLUDED
@@ -62,6 +63,15 @@ int gw_json_set_field (ProtobufCMessage *msg, const char *name,
                        const char *text, const char **error_p);
 
 //  Self test of this module.
+//  Encode a message as compact JSON text, with the top-level keys of extra
+//  (an object, borrowed, may be NULL) added. Unlike gw_json_from_message,
+//  embedded documents (`x_json` fields) are copied into the text as they
+//  are, not parsed and serialised again: the form of a dossier is most of a
+//  reply, and reading it back costs more than the rest of the request. The
+//  service that fills an `x_json` field must put valid JSON there (svc-
+//  dossiers stores it as jsonb). Caller owns the result (free ()).
+char *gw_json_encode (const ProtobufCMessage *msg, const json_t *extra);
+
 void gw_json_test (bool verbose);
 
 #endif

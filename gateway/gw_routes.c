@@ -715,16 +715,21 @@ s_call_answer (gw_call_t *call)
     const Gch__Reply *reply = call->reply;
     const gw_route_t *route = call->route;
     if (gch_status_ok (reply->status)) {
-        json_t *json =
-            call->output ? gw_json_from_message (call->output) : json_object ();
+        json_t *extra = json_object ();
         if (route->message)
-            json_object_set_new (json, "message",
+            json_object_set_new (extra, "message",
                                  s_json_text (reply->message && *reply->message
                                                   ? reply->message
                                                   : route->message));
         int http =
             route->status ? route->status : gch_status_http (reply->status);
-        gw_request_reply_json (call->request, http, &json);
+        if (call->output) {
+            char *text = gw_json_encode (call->output, extra);
+            gw_request_reply_text (call->request, http, &text);
+            json_decref (extra);
+        }
+        else
+            gw_request_reply_json (call->request, http, &extra);
         return;
     }
     json_t *fields = json_object ();
