@@ -44,6 +44,52 @@ s_health (const gch_service_t *service, Gch__Reply *reply)
     return GCH__STATUS__STATUS_OK;
 }
 
+//  events.fetch, for every service with a database: the outbox is lib's,
+//  so is the answer. Consumers (svc-notify, ...) call it as the system.
+#define S_EVENTS_LIMIT 100      //  default batch
+#define S_EVENTS_LIMIT_MAX 500  //  largest batch
+
+static int
+s_events_fetch (const gch_service_t *service, const Gch__Request *request,
+                Gch__Reply *reply)
+{
+    if (!gch_caller_is (request, GCH__CALLER_KIND__CALLER_SYSTEM))
+        return gch_reply_error (reply, GCH__STATUS__STATUS_FORBIDDEN, NULL);
+    Gch__EventsFetch *in = (Gch__EventsFetch *) gch_request_unpack (
+        request, &gch__events_fetch__descriptor, reply);
+    if (!in)
+        return GCH__STATUS__STATUS_INVALID;
+    int64_t after_seq = in->after_seq;
+    int limit = in->limit;
+    gch__events_fetch__free_unpacked (in, NULL);
+    if (after_seq < 0)
+        gch_reply_field (reply, "after_seq", "Séquence invalide");
+    if (limit < 0)
+        gch_reply_field (reply, "limit", "Limite invalide");
+    if (gch_reply_nfields (reply) > 0)
+        return gch_reply_error (reply, GCH__STATUS__STATUS_UNPROCESSABLE, NULL);
+    limit = limit == 0 ? S_EVENTS_LIMIT : limit;
+    limit = limit > S_EVENTS_LIMIT_MAX ? S_EVENTS_LIMIT_MAX : limit;
+
+    //  Fetching again after a soft error is harmless: numbering is
+    //  idempotent and nothing else changes
+    Gch__EventsBatch batch = GCH__EVENTS_BATCH__INIT;
+    int rc = gch_outbox_fetch (service->db, after_seq, limit, &batch);
+    if (rc == GCH_DB_SOFT) {
+        gch_outbox_batch_clear (&batch);
+        rc = gch_outbox_fetch (service->db, after_seq, limit, &batch);
+    }
+    int status = GCH__STATUS__STATUS_OK;
+    if (rc == GCH_DB_SOFT)
+        status = gch_reply_error (reply, GCH__STATUS__STATUS_UNAVAILABLE, NULL);
+    else if (rc < 0)
+        status = gch_reply_error (reply, GCH__STATUS__STATUS_INTERNAL, NULL);
+    else
+        gch_reply_body (reply, &batch.base);
+    gch_outbox_batch_clear (&batch);
+    return status;
+}
+
 static void
 s_handle (const gch_service_t *service, const Gch__Request *request,
           Gch__Reply *reply)
@@ -53,6 +99,8 @@ s_handle (const gch_service_t *service, const Gch__Request *request,
     int status = GCH__STATUS__STATUS_METHOD_NOT_ALLOWED;
     if (streq (request->method, "health"))
         status = s_health (service, reply);
+    else if (streq (request->method, "events.fetch") && service->db)
+        status = s_events_fetch (service, request, reply);
     else {
         const gch_method_t *method = service->methods;
         while (method && method->method &&
@@ -203,6 +251,72 @@ s_test_interrupt (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     return GCH__STATUS__STATUS_OK;
 }
 
+//  With GCH_TEST_DB, the test service gets a database (a throwaway schema
+//  holding lib's migration 0) so that events.fetch runs for real.
+static const gch_db_statement_t s_test_statements[] = {
+    GCH_OUTBOX_STATEMENTS,
+    {NULL, NULL, 0},
+};
+static gch_db_t *s_test_db;
+
+static void
+s_test_db_open (const char *conninfo, char *schema, size_t size)
+{
+    snprintf (schema, size, "gch_svc_test_%d", (int) getpid ());
+    char sql[256];
+    gch_db_status_t status;
+    s_test_db = gch_db_new (conninfo, s_test_statements);
+    assert (s_test_db);
+    snprintf (sql, sizeof sql, "CREATE SCHEMA %s; SET search_path = %s", schema,
+              schema);
+    PQclear (gch_db_query (s_test_db, sql, &status));
+    assert (status >= 0);
+    char dir[] = "/tmp/gch_svc_test_XXXXXX";
+    assert (mkdtemp (dir));
+    assert (gch_db_migrate (s_test_db, dir) == 0);  //  migration 0 only
+    rmdir (dir);
+}
+
+static void
+s_test_db_close (const char *schema)
+{
+    char sql[128];
+    gch_db_status_t status;
+    snprintf (sql, sizeof sql, "DROP SCHEMA %s CASCADE", schema);
+    PQclear (gch_db_query (s_test_db, sql, &status));
+    gch_db_destroy (&s_test_db);
+}
+
+static void
+s_test_events_fetch (gch_client_t *client)
+{
+    Gch__Caller citizen = GCH__CALLER__INIT, system = GCH__CALLER__INIT;
+    citizen.kind = GCH__CALLER_KIND__CALLER_CITIZEN;
+    system.kind = GCH__CALLER_KIND__CALLER_SYSTEM;
+    Gch__EventsFetch fetch = GCH__EVENTS_FETCH__INIT;
+    Gch__Reply *reply =
+        gch_client_call (client, "testsvc", "events.fetch", &citizen, NULL,
+                         NULL, true, &fetch.base, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_FORBIDDEN);
+    gch__reply__free_unpacked (reply, NULL);
+    fetch.after_seq = -1;
+    reply = gch_client_call (client, "testsvc", "events.fetch", &system, NULL,
+                             NULL, true, &fetch.base, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_UNPROCESSABLE);
+    assert (reply->n_fields == 1 &&
+            streq (reply->fields[0]->name, "after_seq"));
+    gch__reply__free_unpacked (reply, NULL);
+    fetch.after_seq = 0;
+    reply = gch_client_call (client, "testsvc", "events.fetch", &system, NULL,
+                             NULL, true, &fetch.base, 2000);
+    assert (reply->status == GCH__STATUS__STATUS_OK);
+    Gch__EventsBatch *batch = (Gch__EventsBatch *) gch_reply_unpack (
+        reply, &gch__events_batch__descriptor);
+    assert (batch && batch->n_events == 0);
+    protobuf_c_message_free_unpacked (&batch->base, NULL);
+    gch__reply__free_unpacked (reply, NULL);
+}
+
 static void *
 s_test_service_thread (void *args)
 {
@@ -213,7 +327,7 @@ s_test_service_thread (void *args)
     };
     gch_service_t service = {"testsvc",     (const char *) args, methods,
                              &s_test_calls, s_test_tick,         20,
-                             NULL};
+                             s_test_db};
     gch_service_run (&service);
     return NULL;
 }
@@ -231,9 +345,15 @@ gch_service_test (bool verbose)
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%s", port);
     free (port);
+    const char *conninfo = getenv ("GCH_TEST_DB");
+    char schema[64] = "";
+    if (conninfo && *conninfo)
+        s_test_db_open (conninfo, schema, sizeof schema);
     pthread_t thread;
     pthread_create (&thread, NULL, s_test_service_thread, endpoint);
     gch_client_t *client = gch_client_new (endpoint);
+    if (s_test_db)
+        s_test_events_fetch (client);
 
     Gch__DossierRef ref = GCH__DOSSIER_REF__INIT;
     ref.id = 5;
@@ -271,6 +391,8 @@ gch_service_test (bool verbose)
     gch__reply__free_unpacked (reply, NULL);
     pthread_join (thread, NULL);  //  hangs if the loop cannot end
     zsys_interrupted = 0;
+    if (s_test_db)
+        s_test_db_close (schema);
     assert (s_test_ticks > 0);
     gch_client_destroy (&client);
     zactor_destroy (&broker);

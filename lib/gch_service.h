@@ -2,9 +2,11 @@
 //  dispatch table of methods, a periodic tick, clean shutdown on SIGTERM.
 //
 //  The loop unpacks nothing itself but the envelope: it drops requests whose
-//  deadline has passed, answers unknown methods with NOT_FOUND, answers
-//  "health" for every service, logs one line per request (method, request
-//  id, status, ms), and calls the handler with a fresh reply.
+//  deadline has passed, answers unknown methods with METHOD_NOT_ALLOWED,
+//  answers "health" for every service and "events.fetch" (the service's
+//  outbox, system callers only) for every service with a database, logs one
+//  line per request (method, request id, status, ms), and calls the handler
+//  with a fresh reply.
 #ifndef GCH_SERVICE_H_INCLUDED
 #define GCH_SERVICE_H_INCLUDED
 

@@ -16,7 +16,7 @@
 //    agent.create     AgentCreate -> Account    CREATED; system caller or
 //                     agent with role admin, else FORBIDDEN; CONFLICT on
 //                     field email when taken
-//    events.fetch     EventsFetch -> EventsBatch  OK; system callers only
+//    (events.fetch and health are answered by lib/gch_service.c)
 //
 //  Every handler: unpack (gch_request_unpack answers INVALID), validate
 //  (per-field errors, then UNPROCESSABLE), authorise, one store call, pack.
@@ -32,9 +32,7 @@
 #include "accounts_store.h"
 #include "accounts_handlers.h"
 
-#define S_TOKEN_BYTES 32        //  random bytes of a verification token
-#define S_EVENTS_LIMIT 100      //  events.fetch default batch
-#define S_EVENTS_LIMIT_MAX 500  //  events.fetch largest batch
+#define S_TOKEN_BYTES 32  //  random bytes of a verification token
 
 #define S_CREATE_ANSWER                                                        \
     "Demande enregistrée. Si cette adresse peut être utilisée, vous allez " \
@@ -441,48 +439,6 @@ s_agent_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     return status;
 }
 
-//  events.fetch - the events of svc-accounts after a sequence, for the
-//  consumers (svc-notify): system callers only.
-static int
-s_events_fetch (void *ctx, const Gch__Request *request, Gch__Reply *reply)
-{
-    accounts_ctx_t *self = (accounts_ctx_t *) ctx;
-    Gch__EventsFetch *in = (Gch__EventsFetch *) gch_request_unpack (
-        request, &gch__events_fetch__descriptor, reply);
-    if (!in)
-        return GCH__STATUS__STATUS_INVALID;
-    int64_t after_seq = in->after_seq;
-    int limit = in->limit;
-    gch__events_fetch__free_unpacked (in, NULL);
-
-    if (after_seq < 0)
-        gch_reply_field (reply, "after_seq", "Séquence invalide");
-    if (limit < 0)
-        gch_reply_field (reply, "limit", "Limite invalide");
-    if (gch_reply_nfields (reply) > 0)
-        return gch_reply_error (reply, GCH__STATUS__STATUS_UNPROCESSABLE, NULL);
-
-    if (!gch_caller_is (request, GCH__CALLER_KIND__CALLER_SYSTEM))
-        return gch_reply_error (reply, GCH__STATUS__STATUS_FORBIDDEN, NULL);
-
-    if (limit == 0)
-        limit = S_EVENTS_LIMIT;
-    if (limit > S_EVENTS_LIMIT_MAX)
-        limit = S_EVENTS_LIMIT_MAX;
-    Gch__EventsBatch batch = GCH__EVENTS_BATCH__INIT;
-    gch_db_status_t rc =
-        accounts_store_events (self->store, after_seq, limit, &batch);
-    int status;
-    if (rc < 0)
-        status = s_store_failed (request, reply, rc);
-    else {
-        gch_reply_body (reply, &batch.base);
-        status = GCH__STATUS__STATUS_OK;
-    }
-    gch_outbox_batch_clear (&batch);
-    return status;
-}
-
 const gch_method_t accounts_methods[] = {
     {"account.create", s_account_create, &gch__account_create__descriptor},
     {"account.verify", s_account_verify, &gch__account_verify__descriptor},
@@ -490,7 +446,6 @@ const gch_method_t accounts_methods[] = {
     {"account.get", s_account_get, &gch__account_get__descriptor},
     {"account.contact", s_account_contact, &gch__account_get__descriptor},
     {"agent.create", s_agent_create, &gch__agent_create__descriptor},
-    {"events.fetch", s_events_fetch, &gch__events_fetch__descriptor},
     {NULL, NULL, NULL},
 };
 

@@ -459,23 +459,6 @@ accounts_store_record_login (accounts_store_t *self, int64_t id)
     return rc;
 }
 
-gch_db_status_t
-accounts_store_events (accounts_store_t *self, int64_t after_seq, int limit,
-                       Gch__EventsBatch *batch)
-{
-    assert (self);
-    assert (batch);
-    //  Fetching again after a soft error is harmless: numbering is
-    //  idempotent and nothing else changes.
-    int rc = gch_outbox_fetch (self->db, after_seq, limit, batch);
-    for (int attempt = 1; attempt < S_ATTEMPTS && rc == GCH_DB_SOFT;
-         attempt++) {
-        gch_outbox_batch_clear (batch);
-        rc = gch_outbox_fetch (self->db, after_seq, limit, batch);
-    }
-    return rc < 0 ? rc : 1;
-}
-
 //  Parse literal and compare with the expected items (count of them).
 static bool
 s_array_is (const char *literal, const char *const *expected, size_t count)

@@ -94,13 +94,6 @@ gch_db_status_t accounts_store_by_id (accounts_store_t *self, int64_t id,
 gch_db_status_t accounts_store_record_login (accounts_store_t *self,
                                              int64_t id);
 
-//  events.fetch: number committed events, then fill batch with up to limit
-//  events after after_seq. Caller frees the contents with
-//  gch_outbox_batch_clear, whatever the result. Returns 1 or < 0.
-gch_db_status_t accounts_store_events (accounts_store_t *self,
-                                       int64_t after_seq, int limit,
-                                       Gch__EventsBatch *batch);
-
 //  Self-test of what needs no database (text[] literals both ways).
 void accounts_store_test (bool verbose);
 

@@ -13,7 +13,7 @@
 //                                    service once it is submitted; system
 //    dossier.queue, transition       agents, on their services' dossiers,
 //                                    transitions by role
-//    events.fetch                    system callers (other services)
+//    (events.fetch and health are answered by lib/gch_service.c)
 //  A dossier the caller may not see is STATUS_NOT_FOUND, exactly like one
 //  that does not exist.
 //
@@ -29,8 +29,6 @@
 //  Page size of lists, by default and at most.
 #define S_LIMIT_DEFAULT 50
 #define S_LIMIT_MAX 200
-#define S_EVENTS_DEFAULT 100
-#define S_EVENTS_MAX 1000
 //  Longest agent comment, in bytes.
 #define S_COMMENT_MAX 5000
 
@@ -636,30 +634,6 @@ s_dossier_transition (void *ctx, const Gch__Request *request, Gch__Reply *reply)
 //  --------------------------------------------------------------------------
 //  Services
 
-//  events.fetch - the outbox, for consumers (svc-notify, ...).
-static int
-s_events_fetch (void *ctx, const Gch__Request *request, Gch__Reply *reply)
-{
-    dossiers_context_t *self = (dossiers_context_t *) ctx;
-    Gch__EventsFetch *in = (Gch__EventsFetch *) gch_request_unpack (
-        request, &gch__events_fetch__descriptor, reply);
-    if (!in)
-        return GCH__STATUS__STATUS_INVALID;
-    Gch__EventsBatch batch = GCH__EVENTS_BATCH__INIT;
-    int status = s_require (request, GCH__CALLER_KIND__CALLER_SYSTEM, reply);
-    if (status == GCH__STATUS__STATUS_OK) {
-        int rc = dossiers_store_events (
-            self->store, in->after_seq > 0 ? in->after_seq : 0,
-            s_limit (in->limit, S_EVENTS_DEFAULT, S_EVENTS_MAX), &batch);
-        status = s_stored (rc == 0 ? 1 : rc, NULL, reply);
-    }
-    if (status == GCH__STATUS__STATUS_OK)
-        gch_reply_body (reply, &batch.base);
-    gch_outbox_batch_clear (&batch);
-    gch__events_fetch__free_unpacked (in, NULL);
-    return status;
-}
-
 const gch_method_t dossiers_methods[] = {
     {"procedure.list", s_procedure_list, &gch__procedure_list__descriptor},
     {"procedure.get", s_procedure_get, &gch__procedure_get__descriptor},
@@ -672,7 +646,6 @@ const gch_method_t dossiers_methods[] = {
     {"dossier.queue", s_dossier_queue, &gch__dossier_queue__descriptor},
     {"dossier.transition", s_dossier_transition,
      &gch__dossier_transition__descriptor},
-    {"events.fetch", s_events_fetch, &gch__events_fetch__descriptor},
     {NULL, NULL, NULL}};
 
 //  --------------------------------------------------------------------------
@@ -816,11 +789,6 @@ dossiers_handlers_test (bool verbose)
     gch_reply_clear (&reply);
     status = s_test_call (&context, "dossier.transition", &citizen,
                           &transition.base, &reply);
-    assert (status == GCH__STATUS__STATUS_FORBIDDEN);
-    gch_reply_clear (&reply);
-    Gch__EventsFetch fetch = GCH__EVENTS_FETCH__INIT;
-    status =
-        s_test_call (&context, "events.fetch", &agent, &fetch.base, &reply);
     assert (status == GCH__STATUS__STATUS_FORBIDDEN);
     gch_reply_clear (&reply);
 

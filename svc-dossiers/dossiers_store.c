@@ -841,14 +841,6 @@ dossiers_store_queue (dossiers_store_t *self, char *const *services,
     return rc;
 }
 
-int
-dossiers_store_events (dossiers_store_t *self, int64_t after_seq, int limit,
-                       Gch__EventsBatch *batch)
-{
-    assert (self);
-    return gch_outbox_fetch (self->db, after_seq, limit, batch);
-}
-
 //  --------------------------------------------------------------------------
 //  Self-test (no database: the service tests run the SQL)
 

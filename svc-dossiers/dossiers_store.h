@@ -145,11 +145,6 @@ gch_db_status_t dossiers_store_queue (dossiers_store_t *self,
                                       const char *status, int64_t before_id,
                                       int limit, dossiers_list_t *list);
 
-//  Answer events.fetch: publish, then up to limit events after after_seq
-//  into batch (free with gch_outbox_batch_clear). Returns 0 or < 0.
-int dossiers_store_events (dossiers_store_t *self, int64_t after_seq, int limit,
-                           Gch__EventsBatch *batch);
-
 //  Hash of a history entry chained to the previous entry's hash (""
 //  for the first): hex sha256 of prev_hash followed by the entry's
 //  canonical text, each field as "<byte length>:<bytes>;" in the order
