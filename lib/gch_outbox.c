@@ -56,16 +56,18 @@ gch_outbox_publish (gch_db_t *db)
         return rc;
     gch_db_status_t status;
     PGresult *result = gch_db_exec (db, "gch_outbox_lock", NULL, &status);
+    bool failed = !result;
     bool locked = result && streq (PQgetvalue (result, 0, 0), "t");
     PQclear (result);
     int numbered = 0;
     if (locked) {
-        //  Another relay holds the lock otherwise: it numbers for us
+        //  Without the lock another relay is numbering, for us too
         result = gch_db_exec (db, "gch_outbox_number", NULL, &status);
+        failed = !result;
+        numbered = status;
         PQclear (result);
-        numbered = result ? status : status;
     }
-    if (!result) {
+    if (failed) {
         gch_db_rollback (db);
         return status;
     }
