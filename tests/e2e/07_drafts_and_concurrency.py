@@ -2,12 +2,13 @@
 gateway's promise that a slow service call does not stall unrelated
 requests."""
 
+import hashlib
 import os
 import subprocess
 import threading
 import time
 
-from gch_testutil import (NUMBER_RE, PROCEDURE, assert_error, assert_status, citizen,
+from gch_testutil import (NUMBER_RE, PROCEDURE, assert_error, assert_status, citizen, client,
                           ident, procedure, valid_form)
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -121,3 +122,44 @@ def test_slow_call_does_not_stall_others(stack):
         assert slow["elapsed"] >= hold_s - 1.0, "slow read was not slow: %.2fs" % slow["elapsed"]
     finally:
         locker.wait(timeout=30)
+
+
+def _redis(stack, *args):
+    r = subprocess.run(["redis-cli", "-p", str(stack.ports["redis"]), "--raw"] + list(args),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, "redis-cli %s: %s" % (args, r.stderr)
+    return r.stdout.split()
+
+
+def test_session_lifecycle(stack):
+    """The session cookie is HttpOnly and SameSite=Lax; Redis holds the
+    token's hash, never the token, with a TTL; who-am-I answers the user;
+    logout deletes the session server-side, so the old cookie is worthless."""
+    c, email = citizen(stack, "session")
+    token = c.cookies.get("gch_session")
+    assert token and len(token) == 64, "session token is not 256 bits of hex: %r" % token
+    raw = c.cookie_header("gch_session")
+    assert "HttpOnly" in raw and "SameSite=Lax" in raw, "session cookie attributes: %s" % raw
+    assert "HttpOnly" not in (c.cookie_header("gch_csrf") or ""), "CSRF cookie must be readable"
+
+    key = "session:" + hashlib.sha256(token.encode()).hexdigest()
+    assert _redis(stack, "EXISTS", key) == ["1"], "no %s in Redis" % key
+    assert _redis(stack, "EXISTS", "session:" + token) == ["0"], "raw token stored in Redis"
+    ttl = int(_redis(stack, "TTL", key)[0])
+    assert 0 < ttl <= 8 * 3600, "session TTL %d" % ttl
+
+    r = c.get("/api/v1/session")
+    assert_status(r, 200)
+    assert r.json["user"]["email"] == email, "who-am-I: %r" % r.json
+
+    r = c.logout()
+    assert_status(r, 200)
+    assert _redis(stack, "EXISTS", key) == ["0"], "session still in Redis after logout"
+    assert_error(c.get("/api/v1/dossiers"), 401, "unauthenticated")
+    # the old cookie, replayed by hand, opens nothing
+    replay = client(stack)
+    replay.cookies["gch_session"] = token
+    assert_error(replay.get("/api/v1/dossiers"), 401, "unauthenticated")
+    r = replay.get("/api/v1/session")
+    assert_status(r, 200)
+    assert r.json.get("user") is None, "logged-out session still answers: %r" % r.json
