@@ -163,3 +163,28 @@ def test_session_lifecycle(stack):
     r = replay.get("/api/v1/session")
     assert_status(r, 200)
     assert r.json.get("user") is None, "logged-out session still answers: %r" % r.json
+
+
+def test_history_append_only(stack):
+    """The database itself refuses to rewrite or erase a dossier's history,
+    whoever asks (even the superuser): the trigger, not the service's good
+    manners, keeps it append-only."""
+    c, _ = citizen(stack, "history")
+    r = c.post("/api/v1/dossiers", {"procedure": PROCEDURE, "form": valid_form(procedure(stack)),
+                                    "submit": True})
+    assert_status(r, 201)
+    did = ident(r.json["id"])
+    before = stack.psql("SELECT seq, to_status, comment, hash FROM dossiers.history"
+                        " WHERE dossier_id = %s ORDER BY seq" % did)
+    assert len(before) == 1, "expected one history entry: %r" % before
+    for sql in ("UPDATE dossiers.history SET comment = 'réécrit' WHERE dossier_id = %s" % did,
+                "DELETE FROM dossiers.history WHERE dossier_id = %s" % did,
+                "TRUNCATE dossiers.history CASCADE"):
+        try:
+            stack.psql(sql)
+        except Exception:  # noqa: BLE001 - psql failed: what we want
+            continue
+        raise AssertionError("the database accepted: %s" % sql)
+    after = stack.psql("SELECT seq, to_status, comment, hash FROM dossiers.history"
+                       " WHERE dossier_id = %s ORDER BY seq" % did)
+    assert after == before, "history changed: %r -> %r" % (before, after)
