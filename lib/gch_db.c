@@ -358,6 +358,21 @@ gch_db_migrate (gch_db_t *self, const char *dir)
     return highest;
 }
 
+int
+gch_db_setup (const char *conninfo, const char *dir, int wait_s)
+{
+    if (!gch_db_wait (conninfo, wait_s))
+        return -1;
+    gch_db_t *db = gch_db_new (conninfo, NULL);
+    int version = db ? gch_db_migrate (db, dir) : -1;
+    gch_db_destroy (&db);
+    if (version < 0)
+        zsys_error ("db: migrations of %s failed", dir);
+    else
+        zsys_notice ("db: schema at version %d", version);
+    return version;
+}
+
 void
 gch_db_test (bool verbose)
 {

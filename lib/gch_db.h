@@ -31,6 +31,12 @@ void gch_db_destroy (gch_db_t **self_p);
 //  Returns true when it does, false on timeout or interrupt (logged).
 bool gch_db_wait (const char *conninfo, int seconds);
 
+//  What a service does at start: wait up to wait_s seconds (0 = no limit)
+//  for the server, then apply its migrations from dir on a connection of
+//  its own. Returns the schema version (>= 0), or -1 (logged) if the server
+//  stayed unreachable, we were interrupted, or a migration failed.
+int gch_db_setup (const char *conninfo, const char *dir, int wait_s);
+
 //  Apply every sql/NNNN_*.sql file of dir not yet recorded in
 //  schema_migrations, each in its own transaction, under an advisory lock
 //  keyed on the schema name. Returns the highest version applied (>= 0) or

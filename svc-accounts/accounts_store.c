@@ -260,14 +260,6 @@ accounts_store_destroy (accounts_store_t **self_p)
     }
 }
 
-int
-accounts_store_migrate (accounts_store_t *self, const char *dir)
-{
-    assert (self);
-    assert (dir);
-    return gch_db_migrate (self->db, dir);
-}
-
 gch_db_t *
 accounts_store_db (accounts_store_t *self)
 {

@@ -44,11 +44,6 @@ accounts_store_t *accounts_store_new (const char *conninfo);
 //  Close and free; nullifies *self_p.
 void accounts_store_destroy (accounts_store_t **self_p);
 
-//  Apply the migrations of dir (sql/NNNN_*.sql) not yet applied, under an
-//  advisory lock (several instances may start together). Returns the
-//  schema version (>= 0) or -1 (logged).
-int accounts_store_migrate (accounts_store_t *self, const char *dir);
-
 //  Borrowed connection, for the health answer of the service loop.
 gch_db_t *accounts_store_db (accounts_store_t *self);
 

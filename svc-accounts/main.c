@@ -21,16 +21,6 @@ static const gch_config_entry_t s_config[] = {
     {NULL, NULL, NULL, false},
 };
 
-//  Open the store, retrying while PostgreSQL cannot be reached (it may
-//  still be starting). Returns NULL (logged) after S_DB_WAIT_S seconds or
-//  on interrupt.
-static accounts_store_t *
-s_store_open (const char *conninfo)
-{
-    return gch_db_wait (conninfo, S_DB_WAIT_S) ? accounts_store_new (conninfo)
-                                               : NULL;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -44,14 +34,15 @@ main (int argc, char *argv[])
     gch_config_log (config);
     gch_crypto_init ();
 
-    accounts_store_t *store = s_store_open (gch_config_get (config, "GCH_DB"));
-    int version = store ? accounts_store_migrate (
-                              store, gch_config_get (config, "GCH_SQL_DIR"))
-                        : -1;
+    const char *conninfo = gch_config_get (config, "GCH_DB");
+    accounts_store_t *store =
+        gch_db_setup (conninfo, gch_config_get (config, "GCH_SQL_DIR"),
+                      S_DB_WAIT_S) >= 0
+            ? accounts_store_new (conninfo)
+            : NULL;
     accounts_ctx_t ctx;
     int rc = zsys_interrupted ? 0 : 1;  //  stopped while waiting: clean
-    if (version >= 0 && accounts_ctx_init (&ctx, store) == 0) {
-        zsys_notice ("svc-accounts: schema version %d", version);
+    if (store && accounts_ctx_init (&ctx, store) == 0) {
         gch_service_t service = {.name = "accounts",
                                  .bus = gch_config_get (config, "GCH_BUS"),
                                  .methods = accounts_methods,

@@ -17,25 +17,6 @@ static const gch_config_entry_t s_config[] = {
     {NULL, NULL, NULL, false},
 };
 
-//  Wait for the database (until interrupted), then bring the schema up to
-//  date. Returns NULL if interrupted or if a migration failed.
-static documents_store_t *
-s_store_open (const char *conninfo, const char *sql_dir)
-{
-    documents_store_t *store =
-        gch_db_wait (conninfo, 0) ? documents_store_new (conninfo) : NULL;
-    if (!store)
-        return NULL;
-    int version = gch_db_migrate (documents_store_db (store), sql_dir);
-    if (version < 0) {
-        zsys_error ("migrations of %s failed", sql_dir);
-        documents_store_destroy (&store);
-        return NULL;
-    }
-    zsys_notice ("schema at version %d", version);
-    return store;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -49,9 +30,11 @@ main (int argc, char *argv[])
     gch_config_log (config);
 
     int rc = 1;
+    const char *conninfo = gch_config_get (config, "GCH_DB");
     documents_store_t *store =
-        s_store_open (gch_config_get (config, "GCH_DB"),
-                      gch_config_get (config, "GCH_SQL_DIR"));
+        gch_db_setup (conninfo, gch_config_get (config, "GCH_SQL_DIR"), 0) >= 0
+            ? documents_store_new (conninfo)
+            : NULL;
     if (store) {
         gch_service_t service = {
             .name = "documents",

@@ -225,13 +225,6 @@ dossiers_store_destroy (dossiers_store_t **self_p)
     }
 }
 
-int
-dossiers_store_migrate (dossiers_store_t *self, const char *dir)
-{
-    assert (self);
-    return gch_db_migrate (self->db, dir);
-}
-
 gch_db_t *
 dossiers_store_db (dossiers_store_t *self)
 {

@@ -81,9 +81,6 @@ dossiers_store_t *dossiers_store_new (const char *conninfo);
 //  Close and free; nullifies *self_p.
 void dossiers_store_destroy (dossiers_store_t **self_p);
 
-//  Apply the migrations of dir. Returns the schema version or -1 (logged).
-int dossiers_store_migrate (dossiers_store_t *self, const char *dir);
-
 //  The connection, borrowed (for the service loop's health answer).
 gch_db_t *dossiers_store_db (dossiers_store_t *self);
 

@@ -21,15 +21,6 @@ static const gch_config_entry_t s_config[] = {
     {"GCH_VERBOSE", "0", "1 = debug logs", false},
     {NULL, NULL, NULL, false}};
 
-//  Connect once PostgreSQL accepts connections (it may still be starting);
-//  NULL if interrupted or still down after S_CONNECT_S seconds.
-static dossiers_store_t *
-s_store_connect (const char *conninfo)
-{
-    return gch_db_wait (conninfo, S_CONNECT_S) ? dossiers_store_new (conninfo)
-                                               : NULL;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -51,19 +42,14 @@ main (int argc, char *argv[])
         zsys_error ("invalid procedure definition, not starting: %s", error);
         goto done;
     }
-    store = s_store_connect (gch_config_get (config, "GCH_DB"));
-    if (!store) {
-        zsys_error ("cannot connect to the database, giving up");
+    const char *conninfo = gch_config_get (config, "GCH_DB");
+    if (gch_db_setup (conninfo, gch_config_get (config, "GCH_SQL_DIR"),
+                      S_CONNECT_S) < 0 ||
+        !(store = dossiers_store_new (conninfo))) {
+        zsys_error ("database unreachable or not migrated, not starting");
         goto done;
     }
-    int version =
-        dossiers_store_migrate (store, gch_config_get (config, "GCH_SQL_DIR"));
-    if (version < 0) {
-        zsys_error ("migrations failed, not starting");
-        goto done;
-    }
-    zsys_notice ("schema version %d, %zu procedure definitions", version,
-                 dossiers_catalog_size (catalog));
+    zsys_notice ("%zu procedure definitions", dossiers_catalog_size (catalog));
 
     dossiers_context_t context = {store, catalog};
     gch_service_t service = {.name = "dossiers",

@@ -29,25 +29,6 @@ static const gch_config_entry_t s_config[] = {
     {NULL, NULL, NULL, false},
 };
 
-//  Wait for the database (until interrupted), then bring the schema up to
-//  date. Returns NULL if interrupted or if a migration failed.
-static notify_store_t *
-s_store_open (const char *conninfo, const char *sql_dir)
-{
-    notify_store_t *store =
-        gch_db_wait (conninfo, 0) ? notify_store_new (conninfo) : NULL;
-    if (!store)
-        return NULL;
-    int version = gch_db_migrate (notify_store_db (store), sql_dir);
-    if (version < 0) {
-        zsys_error ("migrations of %s failed", sql_dir);
-        notify_store_destroy (&store);
-        return NULL;
-    }
-    zsys_notice ("schema at version %d", version);
-    return store;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -70,9 +51,11 @@ main (int argc, char *argv[])
     gch_client_t *client = NULL;
     notify_consumer_t *consumer = NULL;
     notify_sender_t *sender = NULL;
+    const char *conninfo = gch_config_get (config, "GCH_DB");
     notify_store_t *store =
-        s_store_open (gch_config_get (config, "GCH_DB"),
-                      gch_config_get (config, "GCH_SQL_DIR"));
+        gch_db_setup (conninfo, gch_config_get (config, "GCH_SQL_DIR"), 0) >= 0
+            ? notify_store_new (conninfo)
+            : NULL;
     if (!store) {
         rc = zsys_interrupted ? 0 : 1;
         goto cleanup;
