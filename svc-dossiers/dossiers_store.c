@@ -451,6 +451,23 @@ s_draft_once (dossiers_store_t *self, const dossiers_filing_t *filing,
     return result && rc != 1 ? GCH_DB_HARD : rc;
 }
 
+//  End the transaction of a change whose statements gave rc: commit if
+//  all went well, else roll back and leave the dossier empty. Returns 1 or
+//  the failure's status.
+static gch_db_status_t
+s_end (dossiers_store_t *self, int rc, dossiers_dossier_t *dossier)
+{
+    if (rc >= 0)
+        rc = gch_db_commit (self->db);
+    else
+        gch_db_rollback (self->db);
+    if (rc < 0) {
+        dossiers_dossier_clear (dossier);
+        return rc;
+    }
+    return 1;
+}
+
 //  A filing (create and submit): BEGIN; the id and time; number, dossier,
 //  history entry and key in one statement; the event; COMMIT.
 static gch_db_status_t
@@ -505,15 +522,7 @@ s_file_once (dossiers_store_t *self, const dossiers_filing_t *filing,
     }
     rc = s_event_add (self, "dossier.submitted", dossier, filing->draft_status,
                       filing->submit_label, "", filing->procedure_title);
-    if (rc >= 0)
-        rc = gch_db_commit (self->db);
-    else
-        gch_db_rollback (self->db);
-    if (rc < 0) {
-        dossiers_dossier_clear (dossier);
-        return rc;
-    }
-    return 1;
+    return s_end (self, rc, dossier);
 }
 
 gch_db_status_t
@@ -618,15 +627,7 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
                       submit ? "dossier.submitted" : "dossier.status_changed",
                       dossier, change->from_status, change->to_label,
                       entry.comment, change->procedure_title);
-    if (rc >= 0)
-        rc = gch_db_commit (self->db);
-    else
-        gch_db_rollback (self->db);
-    if (rc < 0) {
-        dossiers_dossier_clear (dossier);
-        return rc;
-    }
-    return 1;
+    return s_end (self, rc, dossier);
 }
 
 static gch_db_status_t
