@@ -43,6 +43,7 @@ typedef struct {
     int login_limit;      //  login attempts per 5 min per address+e-mail
     int signup_limit;     //  sign-ups per hour per address
     bool secure_cookies;  //  add Secure to cookies (served over TLS)
+    int cache_ttl;        //  seconds a cached answer lives, 0 = no cache
 } gw_settings_t;
 
 typedef struct _gw_http_t gw_http_t;

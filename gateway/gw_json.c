@@ -1585,7 +1585,8 @@ gw_json_test (bool verbose)
         " \"transitions\": [{\"name\": \"refuse\", \"to\": \"refused\","
         " \"label\": \"Refuser\", \"from\": [\"submitted\", "
         "\"in_instruction\"],"
-        " \"roles\": [\"instructeur\"], \"comment_required\": true}]}";
+        " \"roles\": [\"instructeur\"], \"comment_required\": true}], "
+        "\"revision\": 0}";
     Gch__Dossier *dossier = (Gch__Dossier *) s_test_decode (
         dossier_text, &gch__dossier__descriptor, NULL, &errors);
     assert (dossier);

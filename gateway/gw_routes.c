@@ -158,6 +158,8 @@ static const gw_route_t s_routes[] = {
         .input = &gch__dossier_ref__descriptor,
         .output = &gch__dossier__descriptor,
         .retry = true,
+        .cache = "dossier",  //  DOSSIERS_CACHE, invalidated by svc-dossiers
+        .cache_owner = "citizen_id",
     },
     {
         .method = "PATCH",
@@ -350,17 +352,46 @@ s_json_text (const char *text)
     return json ? json : json_string ("?");
 }
 
-//  Load the session named by the gch_session cookie and make the caller.
+//  The read cache entry of a call, from its {id} parameter: false if the
+//  route has no cache or the id is not a positive number (the input step
+//  will say so).
 static bool
-s_call_session (gw_call_t *call)
+s_cache_probe (gw_call_t *call, const gw_param_t *params, size_t nparams)
+{
+    const gw_route_t *route = call->route;
+    if (!route->cache || call->settings->cache_ttl <= 0)
+        return false;
+    for (size_t i = 0; i < nparams; i++)
+        if (params[i].name_len == 2 && memcmp (params[i].name, "id", 2) == 0 &&
+            params[i].value_len > 0 && params[i].value_len < 19 &&
+            params[i].value[0] != '0') {
+            int64_t id = 0;
+            for (size_t j = 0; j < params[i].value_len; j++) {
+                if (!isdigit ((unsigned char) params[i].value[j]))
+                    return false;
+                id = id * 10 + (params[i].value[j] - '0');
+            }
+            call->probe.name = route->cache;
+            call->probe.id = id;
+            return true;
+        }
+    return false;
+}
+
+//  Load the session named by the gch_session cookie and make the caller;
+//  the read cache entry, if any, in the same round trip.
+static bool
+s_call_session (gw_call_t *call, const gw_param_t *params, size_t nparams)
 {
     gw_request_t *request = call->request;
     char value[GW_TOKEN_SIZE + 8];
     if (gw_request_cookie (request, GW_SESSION_COOKIE, value, sizeof value)) {
         if (gw_token_valid (value)) {
             strcpy (call->token, value);
+            bool probe = s_cache_probe (call, params, nparams);
             call->session_state =
-                gw_session_load (call->settings, value, &call->session);
+                gw_session_load (call->settings, value, &call->session,
+                                 probe ? &call->probe : NULL);
         }
         if (call->session_state == 0)  //  expired or forged: forget it
             gw_request_set_cookie (request, GW_SESSION_COOKIE, NULL, true);
@@ -666,6 +697,50 @@ s_idempotency_key (gw_call_t *call, char *key)
     return true;
 }
 
+//  Answer from the read cache if the entry read with the session is the
+//  caller's (citizens only: an agent's view depends on their services).
+static bool
+s_call_cached (gw_call_t *call)
+{
+    const char *body;
+    size_t size;
+    if (!call->probe.reply ||
+        call->caller.kind != GCH__CALLER_KIND__CALLER_CITIZEN ||
+        !gch_cache_hit (call->probe.reply, call->caller.id, &body, &size))
+        return false;
+    char *text = strndup (body, size);
+    gw_request_reply_text (call->request, 200, &text);
+    return true;
+}
+
+//  The int64 field name of message, 0 if it has none.
+static int64_t
+s_int64_field (const ProtobufCMessage *message, const char *name)
+{
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
+                                                         name);
+    if (!field || field->type != PROTOBUF_C_TYPE_INT64 ||
+        field->label == PROTOBUF_C_LABEL_REPEATED)
+        return 0;
+    return *(const int64_t *) ((const char *) message + field->offset);
+}
+
+//  Keep a citizen's 2xx answer text of a cached route for them.
+static void
+s_cache_fill (gw_call_t *call, const char *text)
+{
+    const gw_route_t *route = call->route;
+    if (!route->cache || !call->probe.name || !call->output ||
+        call->caller.kind != GCH__CALLER_KIND__CALLER_CITIZEN ||
+        s_int64_field (call->output, route->cache_owner) != call->caller.id)
+        return;
+    int64_t revision = s_int64_field (call->output, "revision");
+    if (revision > 0)
+        gw_session_cache_fill (call->settings, route->cache, call->probe.id,
+                               revision, call->caller.id, text, strlen (text));
+}
+
 //  A reply made here, for what fails before or after the bus.
 static Gch__Reply *
 s_reply_new (int status, const char *message)
@@ -725,6 +800,8 @@ s_call_answer (gw_call_t *call)
             route->status ? route->status : gch_status_http (reply->status);
         if (call->output) {
             char *text = gw_json_encode (call->output, extra);
+            if (http == 200 && text)
+                s_cache_fill (call, text);
             gw_request_reply_text (call->request, http, &text);
             json_decref (extra);
         }
@@ -745,8 +822,9 @@ static void
 s_call_run (gw_call_t *call, const gw_param_t *params, size_t nparams)
 {
     const gw_route_t *route = call->route;
-    if (!s_call_session (call) || !s_call_auth (call) || !s_call_csrf (call) ||
-        !s_call_input (call, params, nparams) || !s_call_rate (call))
+    if (!s_call_session (call, params, nparams) || !s_call_auth (call) ||
+        !s_call_csrf (call) || !s_call_input (call, params, nparams) ||
+        !s_call_rate (call) || s_call_cached (call))
         return;
     if (route->pre && route->pre (call))
         return;
@@ -791,6 +869,8 @@ gw_routes_handle (gw_request_t *request)
     };
     s_call_run (&call, params, nparams);
     gw_session_destroy (&call.session);
+    if (call.probe.reply)
+        freeReplyObject (call.probe.reply);
     if (call.input)
         protobuf_c_message_free_unpacked (call.input, NULL);
     if (call.output)

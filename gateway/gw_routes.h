@@ -16,11 +16,14 @@
 //      the input message by gw_json (400 with per-field errors); then path
 //      and query parameters into the same message (unknown parameter: 400)
 //    rate limit (login, signup; 429 with Retry-After, 503 if Redis is down)
+//    read cache (routes with .cache): a citizen's GET answered from the
+//      entry read with the session, if it is theirs (gch_cache)
 //    pre hook (may answer by itself)
 //    one bus call: caller from the session, request id, idempotency key,
 //      GCH_TIMEOUT_MS deadline
 //    post hook (may answer by itself)
-//    2xx: the output message as JSON; else the error format with the
+//    2xx: the output message as JSON (kept in the read cache for its
+//      owner on routes with .cache); else the error format with the
 //      reply's status, message and field errors.
 //
 //  To add a route: add a row to s_routes, and the path to openapi.yaml
@@ -66,12 +69,16 @@ typedef struct {
     const char *const *query;      //  allowed query parameters, or NULL
     const char *const *forbidden;  //  body fields the client may not set
     const ProtobufCMessageDescriptor *output;  //  2xx reply body, NULL = {}
-    int status;           //  HTTP status on success, 0 = the reply's
-    const char *message;  //  "message" added to the 2xx JSON, if any
-    bool retry;           //  the broker may retry on another instance
-    gw_rate_t rate;       //  rate limit to count against
-    gw_hook_fn *pre;      //  before the bus call, or NULL
-    gw_hook_fn *post;     //  after the bus call, or NULL
+    int status;               //  HTTP status on success, 0 = the reply's
+    const char *message;      //  "message" added to the 2xx JSON, if any
+    bool retry;               //  the broker may retry on another instance
+    gw_rate_t rate;           //  rate limit to count against
+    gw_hook_fn *pre;          //  before the bus call, or NULL
+    gw_hook_fn *post;         //  after the bus call, or NULL
+    const char *cache;        //  GET read cache name (lib/gch_cache.h): the
+                              //  2xx answer to the owner is kept in Redis,
+                              //  keyed by the {id} parameter; NULL = none
+    const char *cache_owner;  //  output field naming the owner's citizen id
 } gw_route_t;
 
 //  One API call in progress: what the generic handler has found so far.
@@ -87,6 +94,7 @@ struct _gw_call_t {
     ProtobufCMessage *input;        //  bus request body, owned, or NULL
     Gch__Reply *reply;              //  bus reply, owned, or NULL
     ProtobufCMessage *output;       //  unpacked 2xx body, owned, or NULL
+    gw_cache_probe_t probe;         //  read cache lookup, reply owned
 };
 
 //  A path parameter found by gw_routes_match, pointing into the route's

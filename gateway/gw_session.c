@@ -36,53 +36,6 @@ s_redis_key_create (void)
     assert (rc == 0);
 }
 
-static redisContext *
-s_redis_connect (const char *address)
-{
-    struct timeval timeout = {S_REDIS_TIMEOUT_MS / 1000,
-                              (S_REDIS_TIMEOUT_MS % 1000) * 1000};
-    redisContext *redis = NULL;
-    if (address[0] == '/')
-        redis = redisConnectUnixWithTimeout (address, timeout);
-    else {
-        //  host:port, or [v6]:port, or host alone
-        char host[256];
-        int port = 6379;
-        const char *start = address;
-        const char *end = NULL;
-        if (*start == '[') {
-            start++;
-            end = strchr (start, ']');
-            if (end && end[1] == ':')
-                port = atoi (end + 2);
-        }
-        else {
-            end = strrchr (start, ':');
-            if (end)
-                port = atoi (end + 1);
-        }
-        if (!end)
-            end = start + strlen (start);
-        if ((size_t) (end - start) >= sizeof host || port <= 0 ||
-            port > 65535) {
-            zsys_error ("redis: bad address '%s'", address);
-            return NULL;
-        }
-        memcpy (host, start, (size_t) (end - start));
-        host[end - start] = '\0';
-        redis = redisConnectWithTimeout (host, port, timeout);
-    }
-    if (!redis || redis->err) {
-        zsys_warning ("redis: cannot connect to %s: %s", address,
-                      redis ? redis->errstr : "out of memory");
-        if (redis)
-            redisFree (redis);
-        return NULL;
-    }
-    redisSetTimeout (redis, timeout);
-    return redis;
-}
-
 //  The calling thread's connection, made if needed; NULL if Redis is down.
 static redisContext *
 s_redis (const gw_settings_t *settings)
@@ -95,7 +48,7 @@ s_redis (const gw_settings_t *settings)
         pthread_setspecific (s_redis_key, NULL);
     }
     if (!redis) {
-        redis = s_redis_connect (settings->redis);
+        redis = gch_redis_connect (settings->redis, S_REDIS_TIMEOUT_MS);
         if (redis)
             pthread_setspecific (s_redis_key, redis);
     }
@@ -183,10 +136,12 @@ s_session_key (const char *token, char *key)
 
 int
 gw_session_load (const gw_settings_t *settings, const char *token,
-                 gw_session_t **session_p)
+                 gw_session_t **session_p, gw_cache_probe_t *probe)
 {
     assert (settings && session_p);
     *session_p = NULL;
+    if (probe)
+        probe->reply = NULL;
     if (!gw_token_valid (token))
         return 0;
     redisContext *redis = s_redis (settings);
@@ -194,12 +149,14 @@ gw_session_load (const gw_settings_t *settings, const char *token,
         return -1;
     char key[S_SESSION_KEY_SIZE];
     s_session_key (token, key);
+    size_t count = probe ? 3 : 2;
     bool appended =
         redisAppendCommand (redis, "HMGET %s account csrf", key) == REDIS_OK &&
         redisAppendCommand (redis, "EXPIRE %s %d", key, GW_SESSION_TTL) ==
-            REDIS_OK;
-    redisReply *replies[2];
-    if (s_replies (redis, appended, replies, 2, "session load") != 0)
+            REDIS_OK &&
+        (!probe || gch_cache_get_append (redis, probe->name, probe->id));
+    redisReply *replies[3];
+    if (s_replies (redis, appended, replies, count, "session load") != 0)
         return -1;
     int rc = 0;
     const redisReply *found = replies[0];
@@ -224,7 +181,29 @@ gw_session_load (const gw_settings_t *settings, const char *token,
         else
             zsys_warning ("redis: unreadable session dropped");
     }
-    s_replies_free (replies, 2);
+    if (probe && rc == 1) {
+        probe->reply = replies[2];
+        replies[2] = NULL;
+    }
+    s_replies_free (replies, count);
+    return rc;
+}
+
+int
+gw_session_cache_fill (const gw_settings_t *settings, const char *name,
+                       int64_t id, int64_t revision, int64_t owner,
+                       const char *body, size_t size)
+{
+    assert (settings && name && body);
+    if (settings->cache_ttl <= 0)
+        return 0;
+    redisContext *redis = s_redis (settings);
+    if (!redis)
+        return -1;
+    int rc = gch_cache_fill (redis, name, id, revision, owner, body, size,
+                             settings->cache_ttl);
+    if (rc < 0)
+        s_redis_drop ("cache fill");
     return rc;
 }
 
@@ -433,8 +412,8 @@ gw_session_test (bool verbose)
     //  Redis at all
     gw_settings_t settings = {.redis = "127.0.0.1:1"};
     gw_session_t *loaded = NULL;
-    assert (gw_session_load (&settings, token, &loaded) == -1 && !loaded);
-    assert (gw_session_load (&settings, "nope", &loaded) == 0 && !loaded);
+    assert (gw_session_load (&settings, token, &loaded, NULL) == -1 && !loaded);
+    assert (gw_session_load (&settings, "nope", &loaded, NULL) == 0 && !loaded);
     char csrf[GW_TOKEN_SIZE];
     account.kind = "agent";
     assert (gw_session_create (&settings, &account, token, csrf) == -1);
@@ -464,7 +443,7 @@ gw_session_live_test (const char *address, bool verbose)
     assert (gw_session_create (&settings, &account, token, csrf) == 0);
     assert (gw_token_valid (token) && gw_token_valid (csrf));
     gw_session_t *session = NULL;
-    assert (gw_session_load (&settings, token, &session) == 1);
+    assert (gw_session_load (&settings, token, &session, NULL) == 1);
     assert (session && session->account->id == 42);
     assert (streq (session->account->kind, "agent"));
     assert (session->account->n_roles == 1);
@@ -482,23 +461,46 @@ gw_session_live_test (const char *address, bool verbose)
         (redisReply *) redisCommand (redis, "EXPIRE %s %d", key, 100);
     assert (reply && reply->integer == 1);
     freeReplyObject (reply);
-    assert (gw_session_load (&settings, token, &session) == 1);
+    assert (gw_session_load (&settings, token, &session, NULL) == 1);
     gw_session_destroy (&session);
     reply = (redisReply *) redisCommand (redis, "TTL %s", key);
     assert (reply && reply->integer > GW_SESSION_TTL - 10);
     freeReplyObject (reply);
 
+    //  A cache probe rides with the session's lookup; hits for its owner
+    //  only; none when the cache is off
+    int64_t entry = zclock_time ();
+    assert (gw_session_cache_fill (&settings, "test", entry, 1, 42, "{}", 2) ==
+            0);
+    settings.cache_ttl = 60;
+    assert (gw_session_cache_fill (&settings, "test", entry, 1, 42, "{}", 2) ==
+            1);
+    gw_cache_probe_t probe = {"test", entry, NULL};
+    assert (gw_session_load (&settings, token, &session, &probe) == 1);
+    const char *body;
+    size_t size;
+    assert (gch_cache_hit (probe.reply, 42, &body, &size) && size == 2);
+    assert (!gch_cache_hit (probe.reply, 43, &body, &size));
+    freeReplyObject (probe.reply);
+    gw_session_destroy (&session);
+    reply =
+        (redisReply *) redisCommand (redis, "DEL cache:test:%" PRId64, entry);
+    assert (reply && reply->integer == 1);
+    freeReplyObject (reply);
+
     //  Another token finds nothing; delete ends the session
     char other[GW_TOKEN_SIZE];
     gw_token_new (other);
-    assert (gw_session_load (&settings, other, &session) == 0 && !session);
+    assert (gw_session_load (&settings, other, &session, NULL) == 0 &&
+            !session);
     assert (gw_session_delete (&settings, token) == 0);
-    assert (gw_session_load (&settings, token, &session) == 0 && !session);
+    assert (gw_session_load (&settings, token, &session, NULL) == 0 &&
+            !session);
 
     //  A dead connection is made again on the next call
     redis = s_redis (&settings);
     redis->err = REDIS_ERR_EOF;
-    assert (gw_session_load (&settings, token, &session) == 0);
+    assert (gw_session_load (&settings, token, &session, NULL) == 0);
 
     //  Rate limits: max hits pass, the next one learns the wait
     char counter[80];

@@ -30,11 +30,29 @@ typedef struct {
     char csrf[GW_TOKEN_SIZE];  //  the session's CSRF token
 } gw_session_t;
 
+//  A read cache lookup (lib/gch_cache.h) sent with the session's, in the
+//  same round trip to Redis.
+typedef struct {
+    const char *name;   //  cache name, "dossier"
+    int64_t id;         //  entry id
+    redisReply *reply;  //  out: the entry as read, owned (freeReplyObject),
+                        //  NULL if Redis was not asked or failed
+} gw_cache_probe_t;
+
 //  Look up the session of a token. Returns 1 and sets *session_p (caller
 //  owns it: gw_session_destroy), 0 if there is no such session (or the token
 //  is malformed), -1 if Redis is unavailable. Renews the session's TTL.
+//  probe, if not NULL, is looked up in the same round trip.
 int gw_session_load (const gw_settings_t *settings, const char *token,
-                     gw_session_t **session_p);
+                     gw_session_t **session_p, gw_cache_probe_t *probe);
+
+//  Keep body, the answer for owner at revision, in the read cache entry
+//  name:id for settings->cache_ttl seconds (gch_cache_fill). Returns 1
+//  kept, 0 refused (a newer revision is known, or the cache is off), -1 if
+//  Redis is unavailable.
+int gw_session_cache_fill (const gw_settings_t *settings, const char *name,
+                           int64_t id, int64_t revision, int64_t owner,
+                           const char *body, size_t size);
 
 //  Create a session for account with a new token and a new CSRF token,
 //  written into token and csrf (GW_TOKEN_SIZE bytes each). Returns 0, or -1

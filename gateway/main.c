@@ -28,6 +28,9 @@ static const gch_config_entry_t s_config[] = {
      false},
     {"GCH_SIGNUP_LIMIT", "20", "sign-ups per hour per address", false},
     {"GCH_SECURE_COOKIES", "0", "1 = Secure cookies (served over TLS)", false},
+    {"GCH_CACHE_TTL", "300",
+     "seconds a citizen's dossier stays in the read cache (0 = no cache)",
+     false},
     {"GCH_VERBOSE", "0", "1 = debug logs", false},
     {NULL, NULL, NULL, false},
 };
@@ -71,6 +74,7 @@ main (int argc, char *argv[])
         .login_limit = gch_config_int (config, "GCH_LOGIN_LIMIT"),
         .signup_limit = gch_config_int (config, "GCH_SIGNUP_LIMIT"),
         .secure_cookies = gch_config_int (config, "GCH_SECURE_COOKIES") != 0,
+        .cache_ttl = gch_config_int (config, "GCH_CACHE_TTL"),
     };
     if (gch_config_int (config, "GCH_BODY_LIMIT") <= 0 ||
         settings.timeout_ms <= 0 || settings.login_limit <= 0 ||

@@ -27,5 +27,7 @@
 #include "gch_db.h"
 #include "gch_outbox.h"
 #include "gch_service.h"
+#include "gch_redis.h"
+#include "gch_cache.h"
 
 #endif

@@ -18,6 +18,8 @@ static const s_test_t s_tests[] = {
     {"gch_worker", gch_worker_test},
     {"gch_broker", gch_broker_test},
     {"gch_service", gch_service_test},
+    {"gch_redis", gch_redis_test},
+    {"gch_cache", gch_cache_test},
     {NULL, NULL},
 };
 

@@ -191,6 +191,7 @@ s_dossier_fill (Gch__Dossier *out, const dossiers_dossier_t *dossier,
     out->created_ms = dossier->created_ms;
     out->submitted_ms = dossier->submitted_ms;
     out->updated_ms = dossier->updated_ms;
+    out->revision = dossier->revision;
 }
 
 //  Pack dossier into reply, with its history if read and the transitions
@@ -698,7 +699,7 @@ dossiers_handlers_test (bool verbose)
     dossiers_catalog_t *catalog =
         dossiers_catalog_new ("svc-dossiers/catalog", NULL);
     assert (catalog);
-    dossiers_context_t context = {NULL, catalog};
+    dossiers_context_t context = {NULL, catalog, NULL};
     char *roles[] = {"instructeur"};
     char *services[] = {"police-municipale"};
     Gch__Caller citizen = GCH__CALLER__INIT;

@@ -11,6 +11,7 @@
 typedef struct {
     dossiers_store_t *store;      //  the database
     dossiers_catalog_t *catalog;  //  the procedure definitions
+    gch_cache_t *cache;           //  read cache the store invalidates
 } dossiers_context_t;
 
 //  The method table, NULL-method-terminated; ctx is a dossiers_context_t.

@@ -44,7 +44,7 @@
 #define S_TAIL                                                                 \
     ", " S_MS ("d.created_at")                                                 \
     ", coalesce(" S_MS ("d.submitted_at") ", 0)"                               \
-    ", " S_MS ("d.updated_at")
+    ", " S_MS ("d.updated_at") ", d.revision"
 #define S_COLUMNS S_HEAD "d.form::text" S_TAIL
 
 enum {
@@ -59,6 +59,7 @@ enum {
     S_COL_CREATED,
     S_COL_SUBMITTED,
     S_COL_UPDATED,
+    S_COL_REVISION,
     S_COL_NEXT  //  first column after the dossier's
 };
 
@@ -197,7 +198,8 @@ static const gch_db_statement_t s_statements[] = {
 #define S_ATTEMPTS 3
 
 struct _dossiers_store_t {
-    gch_db_t *db;  //  the connection
+    gch_db_t *db;        //  the connection
+    gch_cache_t *cache;  //  read cache to invalidate, borrowed, or NULL
 };
 
 dossiers_store_t *
@@ -230,6 +232,22 @@ dossiers_store_db (dossiers_store_t *self)
 {
     assert (self);
     return self->db;
+}
+
+void
+dossiers_store_set_cache (dossiers_store_t *self, gch_cache_t *cache)
+{
+    assert (self);
+    self->cache = cache;
+}
+
+//  A change to dossier is committed: the cached copies are stale.
+static void
+s_changed (dossiers_store_t *self, const dossiers_dossier_t *dossier)
+{
+    if (self->cache && dossier->revision > 1)
+        gch_cache_invalidate (self->cache, DOSSIERS_CACHE, dossier->id,
+                              dossier->revision);
 }
 
 //  --------------------------------------------------------------------------
@@ -268,6 +286,7 @@ s_dossier_read (dossiers_dossier_t *dossier, PGresult *result, int row)
     dossier->created_ms = s_int (result, row, S_COL_CREATED);
     dossier->submitted_ms = s_int (result, row, S_COL_SUBMITTED);
     dossier->updated_ms = s_int (result, row, S_COL_UPDATED);
+    dossier->revision = s_int (result, row, S_COL_REVISION);
 }
 
 void
@@ -423,6 +442,7 @@ s_filed (dossiers_dossier_t *dossier, const dossiers_filing_t *filing,
     dossier->created_ms = created_ms;
     dossier->submitted_ms = submit ? created_ms : 0;
     dossier->updated_ms = created_ms;
+    dossier->revision = 1;
 }
 
 //  A draft: one statement, its own transaction.
@@ -465,6 +485,7 @@ s_end (dossiers_store_t *self, int rc, dossiers_dossier_t *dossier)
         dossiers_dossier_clear (dossier);
         return rc;
     }
+    s_changed (self, dossier);
     return 1;
 }
 
@@ -679,8 +700,10 @@ dossiers_store_update (dossiers_store_t *self, int64_t id,
     const char *params[] = {id_text, draft_status, form_json};
     gch_db_status_t rc;
     PGresult *result = gch_db_exec (self->db, "dossier_update", params, &rc);
-    if (result && rc == 1)
+    if (result && rc == 1) {
         s_dossier_read (dossier, result, 0);
+        s_changed (self, dossier);
+    }
     else if (result)
         rc = GCH_DB_CONFLICT;
     PQclear (result);

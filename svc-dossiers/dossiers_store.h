@@ -12,6 +12,10 @@
 
 typedef struct _dossiers_store_t dossiers_store_t;
 
+//  The name of dossiers in the read cache: "cache:dossier:<id>" (the
+//  gateway's route table uses the same).
+#define DOSSIERS_CACHE "dossier"
+
 //  Who makes a change (history entries, idempotency keys).
 typedef struct {
     const char *kind;  //  "citizen", "agent" or "system"
@@ -32,6 +36,7 @@ typedef struct {
     int64_t created_ms;          //  ms since the epoch
     int64_t submitted_ms;        //  0 until submitted
     int64_t updated_ms;          //  last change
+    int64_t revision;            //  1, then + 1 by every change
     Gch__HistoryEntry *history;  //  dossiers_store_get only, by seq
     size_t nhistory;             //  number of history entries
     bool replayed;               //  the idempotency key was already used:
@@ -83,6 +88,9 @@ void dossiers_store_destroy (dossiers_store_t **self_p);
 
 //  The connection, borrowed (for the service loop's health answer).
 gch_db_t *dossiers_store_db (dossiers_store_t *self);
+
+//  Invalidate cache (borrowed; NULL = none) after every committed change.
+void dossiers_store_set_cache (dossiers_store_t *self, gch_cache_t *cache);
 
 //  Create a dossier, submitted at once if filing->submit_status is set: the
 //  number from the year's counter, a history entry and a dossier.submitted

@@ -9,7 +9,7 @@ import threading
 import time
 
 from gch_testutil import (NUMBER_RE, PROCEDURE, assert_error, assert_status, citizen, client,
-                          ident, procedure, valid_form)
+                          ident, procedure, redis_cli, valid_form)
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
@@ -124,13 +124,6 @@ def test_slow_call_does_not_stall_others(stack):
         locker.wait(timeout=30)
 
 
-def _redis(stack, *args):
-    r = subprocess.run(["redis-cli", "-p", str(stack.ports["redis"]), "--raw"] + list(args),
-                       capture_output=True, text=True, timeout=10)
-    assert r.returncode == 0, "redis-cli %s: %s" % (args, r.stderr)
-    return r.stdout.split()
-
-
 def test_session_lifecycle(stack):
     """The session cookie is HttpOnly and SameSite=Lax; Redis holds the
     token's hash, never the token, with a TTL; who-am-I answers the user;
@@ -143,9 +136,9 @@ def test_session_lifecycle(stack):
     assert "HttpOnly" not in (c.cookie_header("gch_csrf") or ""), "CSRF cookie must be readable"
 
     key = "session:" + hashlib.sha256(token.encode()).hexdigest()
-    assert _redis(stack, "EXISTS", key) == ["1"], "no %s in Redis" % key
-    assert _redis(stack, "EXISTS", "session:" + token) == ["0"], "raw token stored in Redis"
-    ttl = int(_redis(stack, "TTL", key)[0])
+    assert redis_cli(stack, "EXISTS", key) == ["1"], "no %s in Redis" % key
+    assert redis_cli(stack, "EXISTS", "session:" + token) == ["0"], "raw token stored in Redis"
+    ttl = int(redis_cli(stack, "TTL", key)[0])
     assert 0 < ttl <= 8 * 3600, "session TTL %d" % ttl
 
     r = c.get("/api/v1/session")
@@ -154,7 +147,7 @@ def test_session_lifecycle(stack):
 
     r = c.logout()
     assert_status(r, 200)
-    assert _redis(stack, "EXISTS", key) == ["0"], "session still in Redis after logout"
+    assert redis_cli(stack, "EXISTS", key) == ["0"], "session still in Redis after logout"
     assert_error(c.get("/api/v1/dossiers"), 401, "unauthenticated")
     # the old cookie, replayed by hand, opens nothing
     replay = client(stack)

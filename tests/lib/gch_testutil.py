@@ -10,6 +10,7 @@ import datetime
 import itertools
 import os
 import re
+import subprocess
 import time
 import uuid
 
@@ -126,6 +127,14 @@ def new_agent(stack, service, prefix="agent", role="instructeur"):
 
 
 # ---- procedures and forms ---------------------------------------------------
+
+def redis_cli(stack, *args):
+    """Run one command on the stack's Redis; its answer, split on blanks."""
+    r = subprocess.run(["redis-cli", "-p", str(stack.ports["redis"]), "--raw"] + list(args),
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, "redis-cli %s: %s" % (args, r.stderr)
+    return r.stdout.split()
+
 
 def procedure(stack, slug=PROCEDURE):
     cache = stack.__dict__.setdefault("_test_cache", {})
