@@ -5,7 +5,11 @@
 -- one of this thread's logged-in citizens (session cookie + X-CSRF-Token),
 -- rotating through them. A 201 is a success; anything else is counted.
 --
---   wrk ... -s filing.lua URL -- SESSIONS_FILE NTHREADS BODY_FILE
+--   wrk ... -s filing.lua URL -- SESSIONS_FILE NTHREADS BODY_FILE [PACE_MS]
+--
+-- PACE_MS > 0: each connection waits a random time of that mean before
+-- each request (the paced run: a load below saturation, to see latency
+-- without the queueing of a saturated machine).
 
 local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./")
                       .. "common.lua")
@@ -32,4 +36,15 @@ function init(args)
         }, body)
     end
     next_request = common.rotation(reqs)
+    local pace_ms = tonumber(args[4] or "0") or 0
+    if pace_ms > 0 then
+        -- Exponential waits of mean pace_ms: the connections' requests
+        -- make a Poisson stream, as independent citizens would (fixed
+        -- waits keep the connections in step: bursts of 64 at once).
+        -- wrk looks for delay() after init, in the first thread's state.
+        math.randomseed(os.time() + (thread_index or 0))
+        function delay()
+            return math.floor(-pace_ms * math.log(1 - math.random()))
+        end
+    end
 end

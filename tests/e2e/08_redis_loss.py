@@ -6,7 +6,7 @@ import signal
 import time
 
 from gch_testutil import (PASSWORD, PROCEDURE, assert_error, assert_status, citizen, client,
-                          ident, procedure, valid_form)
+                          forget_sessions, ident, procedure, valid_form)
 
 
 def test_redis_loss(stack):
@@ -31,6 +31,7 @@ def test_redis_loss(stack):
         assert_error(other.login(email, PASSWORD), 503, "unavailable")
     finally:
         stack.start_redis()
+        forget_sessions(stack)
     # Redis is back, empty: the old session is gone, the data is not
     assert_error(c.get("/api/v1/dossiers/%s" % did), 401, "unauthenticated")
     again = client(stack)

@@ -117,6 +117,12 @@ def demo_agent(stack):
     return cache["agent"]
 
 
+def forget_sessions(stack):
+    """After Redis lost its data: the logged-in clients kept for reuse are
+    logged out, make new ones."""
+    stack.__dict__.setdefault("_test_cache", {}).pop("agent", None)
+
+
 def new_agent(stack, service, prefix="agent", role="instructeur"):
     email = unique_email(prefix)
     stack.create_agent(email, PASSWORD, "Agent %s" % service, role, service)
