@@ -21,6 +21,8 @@ PACKAGES=(
     # tests, SMTP catcher, benchmark, operations
     python3 python3-aiosmtpd curl ca-certificates wrk nginx-light procps
     iproute2 docker-compose
+    # the official JSON Schema test suite (draft 2020-12), for gch_jsonschema
+    libtest-json-schema-acceptance-perl
 )
 
 missing=()

@@ -72,6 +72,20 @@ SANITIZER_MARKS = ["ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
 DEMO_CITIZEN = ("usager@demo.guichet.fr", "Usager-demo-2026", "Camille Usager")
 DEMO_AGENT = ("agent@demo.guichet.fr", "Agent-demo-2026", "Dominique Agent",
               "instructeur", "police-municipale")
+# More demo agents, so that every service of the catalog has someone to
+# process its dossiers: (email, password, name, roles, services).
+DEMO_AGENTS = [
+    ("mobilites@demo.guichet.fr", "Agent-demo-2026", "Sacha Mobilités",
+     ["instructeur", "valideur"], ["mobilites-stationnement"]),
+    ("enfance@demo.guichet.fr", "Agent-demo-2026", "Noa Enfance",
+     ["instructeur", "valideur", "regisseur"], ["education-enfance"]),
+    ("mairie@demo.guichet.fr", "Agent-demo-2026", "Alix Mairie",
+     ["instructeur", "valideur", "accueil"],
+     ["etat-civil", "elections", "formalites", "relation-usagers", "vie-associative"]),
+    ("proprete@demo.guichet.fr", "Agent-demo-2026", "Charlie Propreté",
+     ["instructeur", "agent_terrain"],
+     ["dechets", "proprete-urbaine", "voirie-espace-public"]),
+]
 
 
 class StackError(Exception):
@@ -543,6 +557,15 @@ class Stack:
         email, password, name, role, service = DEMO_AGENT
         if not self.account_exists(email):
             self.create_agent(email, password, name, role, service)
+        for email, password, name, roles, services in DEMO_AGENTS:
+            if not self.account_exists(email):
+                args = ["agent-create", "--email", email, "--password", password,
+                        "--name", name]
+                for role in roles:
+                    args += ["--role", role]
+                for service in services:
+                    args += ["--service", service]
+                self.ctl(*args)
 
     # ---- signals, stop ---------------------------------------------------
 
@@ -767,8 +790,11 @@ Guichet is running.
 Comptes de démonstration
   usager  %(c_email)s / %(c_pw)s
   agent   %(a_email)s / %(a_pw)s  (police-municipale, instructeur)
+%(others)s
 """ % dict(ports, c_email=DEMO_CITIZEN[0], c_pw=DEMO_CITIZEN[1],
-           a_email=DEMO_AGENT[0], a_pw=DEMO_AGENT[1]))
+           a_email=DEMO_AGENT[0], a_pw=DEMO_AGENT[1],
+           others="\n".join("  agent   %s / %s  (%s)" % (a[0], a[1], ", ".join(a[4]))
+                            for a in DEMO_AGENTS)))
     if logdir:
         print("Logs: %s    Stop: make stop\n" % logdir)
 

@@ -154,19 +154,6 @@ gw_token_equal (const char *a, const char *b)
     return diff == 0;
 }
 
-//  Value of one hex digit, or -1.
-static int
-s_hex_value (char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 //  Percent-decode text in place, except %00, which stays as the three
 //  characters "%00": a NUL must not cut a path or a parameter short (MHD's
 //  own decoder would). Returns the new length.
@@ -176,8 +163,8 @@ s_unescape (char *text)
     char *read = text;
     char *write = text;
     while (*read) {
-        int high = read[0] == '%' ? s_hex_value (read[1]) : -1;
-        int low = high >= 0 ? s_hex_value (read[2]) : -1;
+        int high = read[0] == '%' ? gch_hex_digit (read[1]) : -1;
+        int low = high >= 0 ? gch_hex_digit (read[2]) : -1;
         if (low >= 0 && (high | low) != 0) {
             *write++ = (char) (high * 16 + low);
             read += 3;

@@ -1586,7 +1586,10 @@ gw_json_test (bool verbose)
         " \"label\": \"Refuser\", \"from\": [\"submitted\", "
         "\"in_instruction\"],"
         " \"roles\": [\"instructeur\"], \"comment_required\": true}], "
-        "\"revision\": 0}";
+        "\"revision\": 0, \"commune\": \"\", \"pole\": \"\", \"deadline_ms\": "
+        "0,"
+        " \"deadline_label\": \"\", \"documents\": [], \"editable\": [],"
+        " \"payment_cents\": 0, \"awaiting_citizen\": false}";
     Gch__Dossier *dossier = (Gch__Dossier *) s_test_decode (
         dossier_text, &gch__dossier__descriptor, NULL, &errors);
     assert (dossier);

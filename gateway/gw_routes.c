@@ -29,7 +29,8 @@
 //  Longest client Idempotency-Key accepted.
 #define S_IDEMPOTENCY_KEY_MAX 200
 
-static const char *const s_query_procedures[] = {"q", "commune", NULL};
+static const char *const s_query_procedures[] = {"q", "commune", "domain",
+                                                 NULL};
 static const char *const s_query_verify[] = {"token", NULL};
 static const char *const s_query_mine[] = {"limit", "before_id", NULL};
 static const char *const s_query_queue[] = {"status", "limit", "before_id",
@@ -183,6 +184,29 @@ static const gw_route_t s_routes[] = {
         .bus_method = "dossier.submit",
         .input = &gch__dossier_ref__descriptor,
         .output = &gch__dossier__descriptor,
+        .retry = true,
+    },
+    {
+        .method = "POST",
+        .path = "/api/v1/dossiers/{id}/answer",
+        .auth = GW_AUTH_CITIZEN,
+        .csrf = true,
+        .service = "dossiers",
+        .bus_method = "dossier.answer",
+        .input = &gch__dossier_answer__descriptor,
+        .body = true,
+        .forbidden = s_forbid_id,
+        .output = &gch__dossier__descriptor,
+        .retry = true,
+    },
+    {
+        .method = "GET",
+        .path = "/api/v1/communes",
+        .auth = GW_AUTH_NONE,
+        .service = "dossiers",
+        .bus_method = "commune.list",
+        .input = &gch__commune_list__descriptor,
+        .output = &gch__communes__descriptor,
         .retry = true,
     },
     {

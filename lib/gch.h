@@ -29,5 +29,6 @@
 #include "gch_service.h"
 #include "gch_redis.h"
 #include "gch_cache.h"
+#include "gch_jsonschema.h"
 
 #endif

@@ -1,6 +1,8 @@
 //  gch_util - clocks, random tokens, hashing, packing. Tokens come from
 //  libsodium's CSPRNG; hashes are SHA-256 (libsodium).
 #include "gch.h"
+
+#include <stdarg.h>
 #include <sodium.h>
 #include <time.h>
 #include <ctype.h>
@@ -96,9 +98,40 @@ gch_email_normalize (const char *email)
     return copy;
 }
 
+int
+gch_hex_digit (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void
+gch_pathf (char *buf, size_t size, const char *format, ...)
+{
+    assert (buf && size >= 4);
+    va_list args;
+    va_start (args, format);
+    int length = vsnprintf (buf, size, format, args);
+    va_end (args);
+    if (length < 0 || (size_t) length >= size)
+        strcpy (buf + size - 4, "...");
+}
+
 void
 gch_util_test (bool verbose)
 {
+    assert (gch_hex_digit ('7') == 7 && gch_hex_digit ('b') == 11 &&
+            gch_hex_digit ('F') == 15 && gch_hex_digit ('g') == -1);
+    char path[12];
+    gch_pathf (path, sizeof path, "%s.%s", "form", "x");
+    assert (streq (path, "form.x"));
+    gch_pathf (path, sizeof path, "%s.%s", "form", "a-very-long-key");
+    assert (streq (path, "form.a-v...") && strlen (path) == 11);
     (void) verbose;
     printf (" * gch_util: ");
     char a[65], b[65];

@@ -27,6 +27,14 @@ char *gch_email_normalize (const char *email);
 //  Initialise libsodium once; aborts if it cannot.
 void gch_crypto_init (void);
 
+//  Value of one hex digit, or -1.
+int gch_hex_digit (char c);
+
+//  Format a path (a JSON path, for messages) into buf, marked "..." at its
+//  end when cut: paths that long come only from absurd client keys.
+void gch_pathf (char *buf, size_t size, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 void gch_util_test (bool verbose);
 
 #endif

@@ -20,6 +20,7 @@ static const s_test_t s_tests[] = {
     {"gch_service", gch_service_test},
     {"gch_redis", gch_redis_test},
     {"gch_cache", gch_cache_test},
+    {"gch_jsonschema", gch_jsonschema_test},
     {NULL, NULL},
 };
 

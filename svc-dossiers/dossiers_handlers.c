@@ -11,8 +11,10 @@
 //                                    citizens, on their own dossiers
 //    dossier.get                     the owner; agents of the dossier's
 //                                    service once it is submitted; system
+//    dossier.answer                  the owner, when pieces were asked
 //    dossier.queue, transition       agents, on their services' dossiers,
 //                                    transitions by role
+//    commune.list                    anyone
 //    (events.fetch and health are answered by lib/gch_service.c)
 //  A dossier the caller may not see is STATUS_NOT_FOUND, exactly like one
 //  that does not exist.
@@ -179,7 +181,8 @@ s_dossier_fill (Gch__Dossier *out, const dossiers_dossier_t *dossier,
     out->number = dossier->number;
     out->procedure = dossier->procedure;
     out->procedure_version = dossier->version;
-    out->procedure_title = procedure ? procedure->title : dossier->procedure;
+    out->procedure_title =
+        procedure ? (char *) procedure->title : dossier->procedure;
     out->status = dossier->status;
     out->status_label =
         procedure
@@ -192,6 +195,13 @@ s_dossier_fill (Gch__Dossier *out, const dossiers_dossier_t *dossier,
     out->submitted_ms = dossier->submitted_ms;
     out->updated_ms = dossier->updated_ms;
     out->revision = dossier->revision;
+    out->commune = dossier->commune ? dossier->commune : "";
+    out->pole = dossier->pole ? dossier->pole : "";
+    out->deadline_ms = dossier->deadline_ms;
+    out->deadline_label =
+        dossier->deadline_label ? dossier->deadline_label : "";
+    out->payment_cents = dossier->payment_cents;
+    out->awaiting_citizen = dossier->return_to && *dossier->return_to;
 }
 
 //  Pack dossier into reply, with its history if read and the transitions
@@ -217,9 +227,28 @@ s_dossier_reply (dossiers_context_t *self, const Gch__Request *request,
         out.n_transitions = dossiers_procedure_offered (
             procedure, dossier->status, request, out.transitions);
     }
+    if (dossier->ndocuments) {
+        out.documents = (Gch__DossierDocument **) zmalloc (
+            dossier->ndocuments * sizeof (Gch__DossierDocument *));
+        for (size_t index = 0; index < dossier->ndocuments; index++)
+            out.documents[index] = &dossier->documents[index];
+        out.n_documents = dossier->ndocuments;
+    }
+    //  The fields the citizen may change, "a,b" split
+    char *editable = strdup (dossier->editable ? dossier->editable : "");
+    char *names[64];
+    if (out.awaiting_citizen && *editable) {
+        char *save = NULL;
+        for (char *name = strtok_r (editable, ",", &save);
+             name && out.n_editable < 64; name = strtok_r (NULL, ",", &save))
+            names[out.n_editable++] = name;
+        out.editable = names;
+    }
     gch_reply_body (reply, &out.base);
+    free (editable);
     free (out.history);
     free (out.transitions);
+    free (out.documents);
 }
 
 static void
@@ -294,8 +323,8 @@ s_procedure_list (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         (const dossiers_procedure_t **) zmalloc (size * sizeof (void *));
     Gch__Procedures out = GCH__PROCEDURES__INIT;
     out.procedures = (Gch__Procedure **) zmalloc (size * sizeof (void *));
-    out.n_procedures =
-        dossiers_catalog_search (self->catalog, in->q, in->commune, found);
+    out.n_procedures = dossiers_catalog_search (self->catalog, in->q,
+                                                in->commune, in->domain, found);
     for (size_t index = 0; index < out.n_procedures; index++)
         out.procedures[index] = (Gch__Procedure *) &found[index]->message;
     gch_reply_body (reply, &out.base);
@@ -344,18 +373,27 @@ s_dossier_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     int status = s_require (request, GCH__CALLER_KIND__CALLER_CITIZEN, reply);
     if (status == GCH__STATUS__STATUS_OK && !procedure)
         status = s_unprocessable (reply, "procedure", "Démarche inconnue");
+    char *normal = NULL;
+    const char *commune = "", *service = procedure ? procedure->service : "";
+    const char *pole = "";
     if (status == GCH__STATUS__STATUS_OK)
-        status = dossiers_procedure_check_form (procedure, in->form_json,
-                                                in->submit, reply);
+        status = dossiers_procedure_check_form (self->catalog, procedure,
+                                                in->form_json, in->submit,
+                                                reply, &normal);
+    if (status == GCH__STATUS__STATUS_OK && in->submit)
+        status = dossiers_procedure_route (self->catalog, procedure, normal,
+                                           &commune, &service, &pole, reply);
     if (status == GCH__STATUS__STATUS_OK) {
         char caller_key[48];
         dossiers_filing_t filing = {
             .procedure = procedure->slug,
             .version = procedure->version,
             .procedure_title = procedure->title,
-            .service = procedure->service,
+            .service = service,
+            .commune = commune,
+            .pole = pole,
             .citizen_id = s_caller_id (request),
-            .form_json = *in->form_json ? in->form_json : "{}",
+            .form_json = normal,
             .draft_status = procedure->initial,
             .submit_status = in->submit ? procedure->submitted : NULL,
             .submit_label =
@@ -371,6 +409,7 @@ s_dossier_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         s_dossier_reply (self, request, &dossier, reply);
         status = reply->status = GCH__STATUS__STATUS_CREATED;
     }
+    free (normal);
     dossiers_dossier_clear (&dossier);
     gch__dossier_create__free_unpacked (in, NULL);
     return status;
@@ -394,14 +433,16 @@ s_dossier_update (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     if (status == GCH__STATUS__STATUS_OK && dossier.submitted_ms)
         status = gch_reply_error (reply, GCH__STATUS__STATUS_CONFLICT,
                                   s_already_submitted);
+    char *normal = NULL;
     if (status == GCH__STATUS__STATUS_OK)
-        status = dossiers_procedure_check_form (procedure, in->form_json, false,
-                                                reply);
+        status = dossiers_procedure_check_form (
+            self->catalog, procedure, in->form_json, false, reply, &normal);
     if (status == GCH__STATUS__STATUS_OK)
-        status = s_stored (dossiers_store_update (
-                               self->store, in->id, procedure->initial,
-                               *in->form_json ? in->form_json : "{}", &updated),
+        status = s_stored (dossiers_store_update (self->store, in->id,
+                                                  procedure->initial, normal,
+                                                  &updated),
                            s_already_submitted, reply);
+    free (normal);
     if (status == GCH__STATUS__STATUS_OK)
         s_dossier_reply (self, request, &updated, reply);
     dossiers_dossier_clear (&updated);
@@ -430,9 +471,14 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         status = gch_reply_error (reply, GCH__STATUS__STATUS_CONFLICT,
                                   s_already_submitted);
     todo = todo && status == GCH__STATUS__STATUS_OK;
+    char *normal = NULL;
+    const char *commune = "", *service = "", *pole = "";
     if (todo)
-        status = dossiers_procedure_check_form (procedure, dossier.form_json,
-                                                true, reply);
+        status = dossiers_procedure_check_form (
+            self->catalog, procedure, dossier.form_json, true, reply, &normal);
+    if (todo && status == GCH__STATUS__STATUS_OK)
+        status = dossiers_procedure_route (self->catalog, procedure, normal,
+                                           &commune, &service, &pole, reply);
     if (todo && status == GCH__STATUS__STATUS_OK) {
         char caller_key[48];
         dossiers_change_t change = {
@@ -441,7 +487,10 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
             .to_status = procedure->submitted,
             .to_label =
                 dossiers_procedure_label (procedure, procedure->submitted),
-            .form_json = dossier.form_json,
+            .form_json = normal,
+            .service = service,
+            .commune = commune,
+            .pole = pole,
             .procedure_title = procedure->title,
             .actor = s_actor (request),
             .caller_key = s_caller_key (request, caller_key, sizeof caller_key),
@@ -452,6 +501,7 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     }
     if (status == GCH__STATUS__STATUS_OK)
         s_dossier_reply (self, request, todo ? &submitted : &dossier, reply);
+    free (normal);
     dossiers_dossier_clear (&submitted);
     dossiers_dossier_clear (&dossier);
     gch__dossier_ref__free_unpacked (in, NULL);
@@ -473,8 +523,11 @@ s_dossier_get (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         status =
             gch_reply_error (reply, GCH__STATUS__STATUS_UNAUTHENTICATED, NULL);
     if (status == GCH__STATUS__STATUS_OK)
-        status = s_stored (dossiers_store_get (self->store, in->id, &dossier),
-                           NULL, reply);
+        status = s_stored (
+            dossiers_store_get (
+                self->store, in->id,
+                s_kind (request) != GCH__CALLER_KIND__CALLER_CITIZEN, &dossier),
+            NULL, reply);
     if (status == GCH__STATUS__STATUS_OK && !s_can_see (request, &dossier))
         status =
             gch_reply_error (reply, GCH__STATUS__STATUS_NOT_FOUND, s_not_found);
@@ -539,6 +592,135 @@ s_dossier_queue (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         s_list_reply (self, &list, reply);
     dossiers_list_clear (&list);
     gch__dossier_queue__free_unpacked (in, NULL);
+    return status;
+}
+
+//  The effects of a transition's actions, rendered before its transaction.
+typedef struct {
+    dossiers_effects_t effects;
+    char **texts;  //  every rendered string, owned
+    size_t ntexts;
+} s_effects_t;
+
+static const char *
+s_keep (s_effects_t *self, char *text)
+{
+    self->texts =
+        (char **) realloc (self->texts, (self->ntexts + 1) * sizeof (char *));
+    assert (self->texts);
+    self->texts[self->ntexts++] = text;
+    return text;
+}
+
+static void
+s_effects_clear (s_effects_t *self)
+{
+    for (size_t index = 0; index < self->ntexts; index++)
+        free (self->texts[index]);
+    free (self->texts);
+    free (self->effects.documents);
+    free ((void *) self->effects.subjects);
+    free ((void *) self->effects.bodies);
+}
+
+//  Render the actions of transition on dossier (moving to state to, with
+//  comment) into effects. Returns STATUS_OK, or an error set on reply
+//  (a payment of no amount).
+static int
+s_effects_make (dossiers_context_t *self, const dossiers_procedure_t *procedure,
+                const dossiers_transition_t *transition,
+                const dossiers_dossier_t *dossier, const Gch__StatusDef *to,
+                const char *comment, s_effects_t *out, Gch__Reply *reply)
+{
+    memset (out, 0, sizeof *out);
+    dossiers_effects_t *effects = &out->effects;
+    size_t count = transition->nactions;
+    if (!count)
+        return GCH__STATUS__STATUS_OK;
+    effects->documents =
+        (dossiers_doc_t *) zmalloc (count * sizeof (dossiers_doc_t));
+    effects->subjects = (const char **) zmalloc (count * sizeof (char *));
+    effects->bodies = (const char **) zmalloc (count * sizeof (char *));
+    json_t *form =
+        json_loads (dossier->form_json ? dossier->form_json : "{}", 0, NULL);
+    //  The citizen's name as they filed (first history entry)
+    dossiers_dossier_t full = {0};
+    const char *citizen = "";
+    if (dossiers_store_get (self->store, dossier->id, true, &full) == 1 &&
+        full.nhistory)
+        citizen = full.history[0].actor_name;
+    int64_t deadline_ms = dossier->deadline_ms;
+    for (size_t index = 0; index < count; index++)
+        if (transition->actions[index].kind == DOSSIERS_ACTION_DEADLINE)
+            deadline_ms = zclock_time () +
+                          (int64_t) transition->actions[index].days * 86400000;
+    dossiers_merge_t merge = {
+        self->catalog, procedure,        form,       dossier->number,
+        to->label,     dossier->commune, citizen,    dossier->service,
+        dossier->pole, comment,          deadline_ms};
+    int status = GCH__STATUS__STATUS_OK;
+    for (size_t index = 0; index < count; index++) {
+        const dossiers_action_t *action = &transition->actions[index];
+        switch (action->kind) {
+            case DOSSIERS_ACTION_EMAIL:
+                effects->subjects[effects->nmessages] =
+                    s_keep (out, dossiers_template_render (action->tpl->heading,
+                                                           dossiers_merge_value,
+                                                           &merge));
+                effects->bodies[effects->nmessages++] = s_keep (
+                    out, dossiers_template_render (
+                             action->tpl->body, dossiers_merge_value, &merge));
+                break;
+            case DOSSIERS_ACTION_DOCUMENT: {
+                dossiers_doc_t *doc =
+                    &effects->documents[effects->ndocuments++];
+                doc->title = s_keep (out, dossiers_template_render (
+                                              action->tpl->heading,
+                                              dossiers_merge_value, &merge));
+                doc->body = s_keep (
+                    out, dossiers_template_render (
+                             action->tpl->body, dossiers_merge_value, &merge));
+                doc->citizen_visible = action->citizen_visible;
+                break;
+            }
+            case DOSSIERS_ACTION_REQUEST_PIECES: {
+                effects->return_to = action->return_to;
+                char *fields = strdup ("");
+                for (size_t at = 0; at < action->nfields; at++) {
+                    char *more = zsys_sprintf ("%s%s%s", fields, at ? "," : "",
+                                               action->fields[at]);
+                    free (fields);
+                    fields = more;
+                }
+                effects->editable = s_keep (out, fields);
+                break;
+            }
+            case DOSSIERS_ACTION_PAYMENT: {
+                double amount = dossiers_form_eval (action->amount, form);
+                effects->payment_cents += (int64_t) llround (amount);
+                effects->payment_label =
+                    action->label ? action->label : procedure->title;
+                if (action->iban_field)
+                    effects->payment_iban = s_keep (
+                        out, strdup (json_string_value (json_object_get (
+                                         form, action->iban_field))
+                                         ?: ""));
+                break;
+            }
+            case DOSSIERS_ACTION_DEADLINE:
+                effects->deadline_days = action->days;
+                effects->deadline_label = action->label ? action->label : "";
+                break;
+        }
+    }
+    for (size_t index = 0; index < count; index++)
+        if (transition->actions[index].kind == DOSSIERS_ACTION_PAYMENT &&
+            effects->payment_cents <= 0)
+            status = gch_reply_error (reply, GCH__STATUS__STATUS_CONFLICT,
+                                      "Le montant à payer est nul : le "
+                                      "paiement ne peut pas être lancé.");
+    dossiers_dossier_clear (&full);
+    json_decref (form);
     return status;
 }
 
@@ -609,6 +791,9 @@ s_dossier_transition (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         char caller_key[48];
         const Gch__StatusDef *to =
             dossiers_procedure_state (procedure, transition->def.to);
+        s_effects_t effects;
+        status = s_effects_make (self, procedure, transition, &dossier, to,
+                                 in->comment, &effects, reply);
         dossiers_change_t change = {
             .id = in->id,
             .from_status = dossier.status,
@@ -619,10 +804,14 @@ s_dossier_transition (void *ctx, const Gch__Request *request, Gch__Reply *reply)
             .procedure_title = procedure->title,
             .actor = s_actor (request),
             .caller_key = s_caller_key (request, caller_key, sizeof caller_key),
-            .idempotency_key = request->idempotency_key};
-        status =
-            s_stored (dossiers_store_transition (self->store, &change, &moved),
-                      s_impossible, reply);
+            .idempotency_key = request->idempotency_key,
+            .transition = transition->def.name,
+            .effects = &effects.effects};
+        if (status == GCH__STATUS__STATUS_OK)
+            status = s_stored (
+                dossiers_store_transition (self->store, &change, &moved),
+                s_impossible, reply);
+        s_effects_clear (&effects);
     }
     if (status == GCH__STATUS__STATUS_OK)
         s_dossier_reply (self, request, todo ? &moved : &dossier, reply);
@@ -630,6 +819,135 @@ s_dossier_transition (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     dossiers_dossier_clear (&dossier);
     gch__dossier_transition__free_unpacked (in, NULL);
     return status;
+}
+
+//  dossier.answer - the citizen answers a request for pieces: the fields
+//  they may change are replaced, the whole form is checked again, and the
+//  dossier goes back to the agents' state named by the request.
+static int
+s_dossier_answer (void *ctx, const Gch__Request *request, Gch__Reply *reply)
+{
+    dossiers_context_t *self = (dossiers_context_t *) ctx;
+    Gch__DossierAnswer *in = (Gch__DossierAnswer *) gch_request_unpack (
+        request, &gch__dossier_answer__descriptor, reply);
+    if (!in)
+        return GCH__STATUS__STATUS_INVALID;
+    dossiers_dossier_t dossier = {0}, answered = {0};
+    const dossiers_procedure_t *procedure = NULL;
+    int status = s_require (request, GCH__CALLER_KIND__CALLER_CITIZEN, reply);
+    if (status == GCH__STATUS__STATUS_OK)
+        status =
+            s_dossier_open (self, request, in->id, &dossier, &procedure, reply);
+    bool todo = status == GCH__STATUS__STATUS_OK && !dossier.replayed;
+    if (todo && (!*dossier.return_to ||
+                 !dossiers_procedure_awaiting (procedure, dossier.status)))
+        status = gch_reply_error (reply, GCH__STATUS__STATUS_CONFLICT,
+                                  "Ce dossier n'attend pas de réponse de "
+                                  "votre part.");
+    todo = todo && status == GCH__STATUS__STATUS_OK;
+    json_t *answer = NULL, *merged = NULL;
+    if (todo) {
+        answer = json_loads (*in->form_json ? in->form_json : "{}", 0, NULL);
+        if (!json_is_object (answer))
+            status = gch_reply_error (reply, GCH__STATUS__STATUS_INVALID,
+                                      "Le formulaire doit être un objet "
+                                      "JSON.");
+    }
+    if (todo && status == GCH__STATUS__STATUS_OK) {
+        merged = json_loads (dossier.form_json, 0, NULL);
+        if (!merged)
+            merged = json_object ();
+        char editable[1024];
+        snprintf (editable, sizeof editable, ",%s,", dossier.editable);
+        const char *key;
+        json_t *value;
+        size_t refused = 0;
+        json_object_foreach (answer, key, value)
+        {
+            char wanted[160];
+            snprintf (wanted, sizeof wanted, ",%s,", key);
+            if (*dossier.editable && !strstr (editable, wanted)) {
+                char path[160];
+                snprintf (path, sizeof path, "form.%.64s", key);
+                gch_reply_field (reply, path,
+                                 "Ce champ ne peut pas être modifié "
+                                 "maintenant.");
+                refused++;
+            }
+            else
+                json_object_set (merged, key, value);
+        }
+        if (refused)
+            status = gch_reply_error (reply, GCH__STATUS__STATUS_UNPROCESSABLE,
+                                      "Seules les pièces demandées peuvent "
+                                      "être modifiées.");
+    }
+    char *normal = NULL;
+    if (todo && status == GCH__STATUS__STATUS_OK) {
+        char *text = json_dumps (merged, JSON_COMPACT);
+        status = dossiers_procedure_check_form (self->catalog, procedure, text,
+                                                true, reply, &normal);
+        free (text);
+    }
+    if (todo && status == GCH__STATUS__STATUS_OK) {
+        char caller_key[48];
+        const Gch__StatusDef *to =
+            dossiers_procedure_state (procedure, dossier.return_to);
+        dossiers_change_t change = {
+            .id = in->id,
+            .from_status = dossier.status,
+            .to_status = to->code,
+            .to_label = to->label,
+            .comment = "Réponse de l'usager : pièces et informations "
+                       "complétées.",
+            .form_json = normal,
+            .procedure_title = procedure->title,
+            .actor = s_actor (request),
+            .caller_key = s_caller_key (request, caller_key, sizeof caller_key),
+            .idempotency_key = request->idempotency_key};
+        status =
+            s_stored (dossiers_store_answer (self->store, &change, &answered),
+                      "Ce dossier n'attend plus de réponse.", reply);
+    }
+    if (status == GCH__STATUS__STATUS_OK)
+        s_dossier_reply (self, request, todo ? &answered : &dossier, reply);
+    free (normal);
+    json_decref (answer);
+    json_decref (merged);
+    dossiers_dossier_clear (&answered);
+    dossiers_dossier_clear (&dossier);
+    gch__dossier_answer__free_unpacked (in, NULL);
+    return status;
+}
+
+//  commune.list - the communes of the territory (for address fields).
+static int
+s_commune_list (void *ctx, const Gch__Request *request, Gch__Reply *reply)
+{
+    dossiers_context_t *self = (dossiers_context_t *) ctx;
+    (void) request;
+    size_t count;
+    const dossiers_commune_t *communes =
+        dossiers_catalog_communes (self->catalog, &count);
+    Gch__Communes out = GCH__COMMUNES__INIT;
+    Gch__Commune *items =
+        (Gch__Commune *) zmalloc ((count + 1) * sizeof (Gch__Commune));
+    out.communes = (Gch__Commune **) zmalloc ((count + 1) * sizeof (void *));
+    out.n_communes = count;
+    for (size_t index = 0; index < count; index++) {
+        Gch__Commune *item = &items[index];
+        gch__commune__init (item);
+        item->insee = communes[index].insee;
+        item->name = communes[index].name;
+        item->postcodes = communes[index].postcodes;
+        item->n_postcodes = communes[index].npostcodes;
+        item->pole = communes[index].pole ? communes[index].pole : "";
+        out.communes[index] = item;
+    }
+    gch_reply_body (reply, &out.base);
+    free (out.communes);
+    free (items);
+    return GCH__STATUS__STATUS_OK;
 }
 
 //  --------------------------------------------------------------------------
@@ -647,6 +965,8 @@ const gch_method_t dossiers_methods[] = {
     {"dossier.queue", s_dossier_queue, &gch__dossier_queue__descriptor},
     {"dossier.transition", s_dossier_transition,
      &gch__dossier_transition__descriptor},
+    {"dossier.answer", s_dossier_answer, &gch__dossier_answer__descriptor},
+    {"commune.list", s_commune_list, &gch__commune_list__descriptor},
     {NULL, NULL, NULL}};
 
 //  --------------------------------------------------------------------------
@@ -717,7 +1037,7 @@ dossiers_handlers_test (bool verbose)
 
     //  Procedures, for anyone.
     Gch__ProcedureList list = GCH__PROCEDURE_LIST__INIT;
-    list.q = "VACANCES";
+    list.q = "TRANQUILLITÉ";
     int status =
         s_test_call (&context, "procedure.list", NULL, &list.base, &reply);
     assert (status == GCH__STATUS__STATUS_OK);
@@ -744,7 +1064,9 @@ dossiers_handlers_test (bool verbose)
     //  dossier.create: who, which procedure, what form.
     Gch__DossierCreate create = GCH__DOSSIER_CREATE__INIT;
     create.procedure = "tranquillite-vacances";
-    create.form_json = "{\"adresse\": \"3 rue de la Paix\"}";
+    create.form_json =
+        "{\"adresse\": {\"street\": \"3 rue de la Paix\", \"postcode\": "
+        "\"86000\", \"commune\": \"86194\"}}";
     create.submit = true;
     status =
         s_test_call (&context, "dossier.create", NULL, &create.base, &reply);

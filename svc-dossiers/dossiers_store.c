@@ -47,7 +47,10 @@
 #define S_TAIL                                                                 \
     ", " S_MS ("d.created_at")                                                 \
     ", coalesce(" S_MS ("d.submitted_at") ", 0)"                               \
-    ", " S_MS ("d.updated_at") ", d.revision"
+    ", " S_MS ("d.updated_at") ", d.revision, d.commune, d.pole,"             \
+    " coalesce(" S_MS ("d.deadline_at") ", 0), d.deadline_label,"             \
+    " coalesce(d.return_to, ''), coalesce(array_to_string(d.editable, ','),"  \
+    " ''), d.payment_cents"
 #define S_COLUMNS S_HEAD "d.form::text" S_TAIL
 
 enum {
@@ -63,6 +66,13 @@ enum {
     S_COL_SUBMITTED,
     S_COL_UPDATED,
     S_COL_REVISION,
+    S_COL_COMMUNE,
+    S_COL_POLE,
+    S_COL_DEADLINE,
+    S_COL_DEADLINE_LABEL,
+    S_COL_RETURN_TO,
+    S_COL_EDITABLE,
+    S_COL_PAYMENT,
     S_COL_NEXT  //  first column after the dossier's
 };
 
@@ -86,9 +96,11 @@ static const gch_db_statement_t s_statements[] = {
     {"dossier_file",
      "WITH t AS (SELECT " S_AT ("$8") " AS at),"
      " d AS (INSERT INTO dossier (id, number, procedure, procedure_version,"
-     "  service, citizen_id, status, form, created_at, submitted_at, updated_at)"
+     "  service, citizen_id, status, form, created_at, submitted_at, updated_at,"
+     "  commune, pole)"
      "  SELECT $1::bigint, $16::text, $2::text, $3::int, $4::text, $5::bigint,"
-     "  $6::text, $7::jsonb, t.at, t.at, t.at FROM t RETURNING id),"
+     "  $6::text, $7::jsonb, t.at, t.at, t.at, $18::text, $19::text FROM t"
+     "  RETURNING id),"
      " h AS (INSERT INTO history (dossier_id, seq, at, actor_kind, actor_id,"
      "  actor_name, from_status, to_status, comment, hash)"
      "  SELECT d.id, 1, t.at, $11::text, $12::bigint, $13::text, $14::text,"
@@ -98,7 +110,7 @@ static const gch_db_statement_t s_statements[] = {
      " e AS (INSERT INTO outbox (type, payload)"
      "  SELECT 'dossier.submitted', $17::bytea FROM d)"
      " SELECT id FROM d",
-     17},
+     19},
     //  dossiers_store_create (), a draft: dossier, key.
     {"dossier_create",
      "WITH d AS (INSERT INTO dossier (procedure, procedure_version, service,"
@@ -146,7 +158,8 @@ static const gch_db_statement_t s_statements[] = {
     {"dossier_submit",
      "WITH " S_NEXT_NUMBER ","
      " u AS (UPDATE dossier d SET number = n.number, status = $2::text,"
-     "  form = $3::jsonb, submitted_at = now(), updated_at = now() FROM n"
+     "  form = $3::jsonb, submitted_at = now(), updated_at = now(),"
+     "  service = $13::text, commune = $14::text, pole = $15::text FROM n"
      "  WHERE d.id = $1::bigint RETURNING " S_COLUMNS "),"
      " h AS (INSERT INTO history (dossier_id, seq, at, actor_kind, actor_id,"
      "  actor_name, from_status, to_status, comment, hash)"
@@ -155,7 +168,7 @@ static const gch_db_statement_t s_statements[] = {
      " i AS (INSERT INTO idempotency (caller_key, key, dossier_id)"
      "  SELECT $11::text, $12::text, $1::bigint FROM u WHERE $12::text <> '')"
      " SELECT * FROM u",
-     12},
+     15},
     //  dossiers_store_transition (): status, history, key.
     {"dossier_transition",
      "WITH u AS (UPDATE dossier d SET status = $2::text, updated_at = now(),"
@@ -169,6 +182,50 @@ static const gch_db_statement_t s_statements[] = {
      "  SELECT $12::text, $13::text, $1::bigint FROM u WHERE $13::text <> '')"
      " SELECT * FROM u",
      13},
+    //  dossiers_store_answer (): status, form, history, key; the pieces
+    //  loop ends.
+    {"dossier_answer",
+     "WITH u AS (UPDATE dossier d SET status = $2::text, form = $3::jsonb,"
+     "  updated_at = now(), return_to = NULL, editable = NULL"
+     "  WHERE d.id = $1::bigint RETURNING " S_COLUMNS "),"
+     " h AS (INSERT INTO history (dossier_id, seq, at, actor_kind, actor_id,"
+     "  actor_name, from_status, to_status, comment, hash)"
+     "  SELECT $1::bigint, $4::int, " S_AT ("$5") ", $6::text, $7::bigint,"
+     "  $8::text, $9::text, $2::text, $10::text, $11::text FROM u),"
+     " i AS (INSERT INTO idempotency (caller_key, key, dossier_id)"
+     "  SELECT $12::text, $13::text, $1::bigint FROM u WHERE $13::text <> '')"
+     " SELECT * FROM u",
+     13},
+    //  s_effects (): a document of a workflow action
+    {"document_add",
+     "INSERT INTO dossier_document (dossier_id, title, body, citizen_visible)"
+     " VALUES ($1::bigint, $2::text, $3::text, $4::bool)",
+     4},
+    //  s_effects (): a payment of a workflow action
+    {"payment_add",
+     "WITH p AS (INSERT INTO dossier_payment (dossier_id, amount_cents, iban,"
+     "  label) VALUES ($1::bigint, $2::bigint, $3::text, $4::text))"
+     " UPDATE dossier SET payment_cents = payment_cents + $2::bigint"
+     " WHERE id = $1::bigint RETURNING revision",
+     4},
+    //  s_effects (): deadline and pieces of workflow actions
+    {"dossier_effects",
+     "UPDATE dossier SET"
+     " deadline_at = CASE WHEN $2::int > 0 THEN now() + $2::int * interval"
+     "  '1 day' ELSE deadline_at END,"
+     " deadline_label = CASE WHEN $2::int > 0 THEN $3::text"
+     "  ELSE deadline_label END,"
+     " return_to = CASE WHEN $4::text <> '' THEN $4::text END,"
+     " editable = CASE WHEN $4::text <> '' AND $5::text <> ''"
+     "  THEN string_to_array($5::text, ',') END"
+     " WHERE id = $1::bigint RETURNING revision",
+     5},
+    //  dossiers_store_get (): the documents a reader may see
+    {"document_list",
+     "SELECT id, title, body, " S_MS ("created_at") " FROM dossier_document"
+     " WHERE dossier_id = $1::bigint AND (citizen_visible OR $2::bool)"
+     " ORDER BY id",
+     2},
     //  s_replay (): the dossier a used key points to.
     {"idempotency_get",
      "SELECT dossier_id FROM idempotency"
@@ -293,6 +350,13 @@ s_dossier_read (dossiers_dossier_t *dossier, PGresult *result, int row)
     dossier->submitted_ms = s_int (result, row, S_COL_SUBMITTED);
     dossier->updated_ms = s_int (result, row, S_COL_UPDATED);
     dossier->revision = s_int (result, row, S_COL_REVISION);
+    dossier->commune = s_text (result, row, S_COL_COMMUNE);
+    dossier->pole = s_text (result, row, S_COL_POLE);
+    dossier->deadline_ms = s_int (result, row, S_COL_DEADLINE);
+    dossier->deadline_label = s_text (result, row, S_COL_DEADLINE_LABEL);
+    dossier->return_to = s_text (result, row, S_COL_RETURN_TO);
+    dossier->editable = s_text (result, row, S_COL_EDITABLE);
+    dossier->payment_cents = s_int (result, row, S_COL_PAYMENT);
 }
 
 void
@@ -304,6 +368,16 @@ dossiers_dossier_clear (dossiers_dossier_t *dossier)
     free (dossier->service);
     free (dossier->status);
     free (dossier->form_json);
+    free (dossier->commune);
+    free (dossier->pole);
+    free (dossier->deadline_label);
+    free (dossier->return_to);
+    free (dossier->editable);
+    for (size_t index = 0; index < dossier->ndocuments; index++) {
+        free (dossier->documents[index].title);
+        free (dossier->documents[index].body);
+    }
+    free (dossier->documents);
     for (size_t index = 0; index < dossier->nhistory; index++) {
         Gch__HistoryEntry *entry = &dossier->history[index];
         free (entry->actor_kind);
@@ -459,6 +533,11 @@ s_filed (dossiers_dossier_t *dossier, const dossiers_filing_t *filing,
     dossier->submitted_ms = submit ? created_ms : 0;
     dossier->updated_ms = created_ms;
     dossier->revision = 1;
+    dossier->commune = strdup (filing->commune ? filing->commune : "");
+    dossier->pole = strdup (filing->pole ? filing->pole : "");
+    dossier->deadline_label = strdup ("");
+    dossier->return_to = strdup ("");
+    dossier->editable = strdup ("");
 }
 
 //  A draft: one statement, its own transaction.
@@ -553,9 +632,11 @@ s_file_once (dossiers_store_t *self, const dossiers_filing_t *filing,
                             entry.from_status,
                             hash,
                             dossier->number,
-                            (const char *) payload};
-    int lengths[17] = {0};
-    int formats[17] = {0};
+                            (const char *) payload,
+                            dossier->commune,
+                            dossier->pole};
+    int lengths[19] = {0};
+    int formats[19] = {0};
     lengths[16] = (int) payload_size;
     formats[16] = 1;
     result = gch_db_exec_params (self->db, "dossier_file", params, lengths,
@@ -593,10 +674,95 @@ dossiers_store_create (dossiers_store_t *self, const dossiers_filing_t *filing,
     return rc;
 }
 
-//  One attempt of a submission (submit) or a transition.
+//  Run the effects of a transition's actions inside its transaction:
+//  documents, payment (+ event), e-mails (events), deadline and pieces.
+//  Keeps dossier->revision up to date (each UPDATE bumps it).
+static gch_db_status_t
+s_effects (dossiers_store_t *self, const dossiers_change_t *change,
+           dossiers_dossier_t *dossier)
+{
+    const dossiers_effects_t *effects = change->effects;
+    char id[24];
+    snprintf (id, sizeof id, "%" PRId64, dossier->id);
+    gch_db_status_t rc = 0;
+    PGresult *result;
+    for (size_t index = 0; index < effects->ndocuments && rc >= 0; index++) {
+        const dossiers_doc_t *doc = &effects->documents[index];
+        const char *params[] = {id, doc->title, doc->body,
+                                doc->citizen_visible ? "true" : "false"};
+        result = gch_db_exec (self->db, "document_add", params, &rc);
+        PQclear (result);
+    }
+    for (size_t index = 0; index < effects->nmessages && rc >= 0; index++) {
+        Gch__DossierMessage message = GCH__DOSSIER_MESSAGE__INIT;
+        message.dossier_id = dossier->id;
+        message.number = dossier->number;
+        message.citizen_id = dossier->citizen_id;
+        message.procedure = dossier->procedure;
+        message.subject = (char *) effects->subjects[index];
+        message.body = (char *) effects->bodies[index];
+        message.transition =
+            (char *) (change->transition ? change->transition : "");
+        rc = gch_outbox_add (self->db, "dossier.message", &message.base);
+    }
+    if (effects->payment_cents > 0 && rc >= 0) {
+        char cents[24];
+        snprintf (cents, sizeof cents, "%" PRId64, effects->payment_cents);
+        const char *iban = effects->payment_iban ? effects->payment_iban : "";
+        const char *label =
+            effects->payment_label ? effects->payment_label : "";
+        const char *params[] = {id, cents, iban, label};
+        result = gch_db_exec (self->db, "payment_add", params, &rc);
+        if (result && rc == 1)
+            dossier->revision = s_int (result, 0, 0);
+        PQclear (result);
+        dossier->payment_cents += effects->payment_cents;
+        Gch__PaymentRequested event = GCH__PAYMENT_REQUESTED__INIT;
+        event.dossier_id = dossier->id;
+        event.number = dossier->number;
+        event.citizen_id = dossier->citizen_id;
+        event.procedure = dossier->procedure;
+        event.amount_cents = effects->payment_cents;
+        event.iban = (char *) iban;
+        event.label = (char *) label;
+        event.service = dossier->service;
+        if (rc >= 0)
+            rc = gch_outbox_add (self->db, "dossier.payment_requested",
+                                 &event.base);
+    }
+    if ((effects->deadline_days > 0 || effects->return_to) && rc >= 0) {
+        char days[16];
+        snprintf (days, sizeof days, "%d", effects->deadline_days);
+        const char *params[] = {
+            id, days, effects->deadline_label ? effects->deadline_label : "",
+            effects->return_to ? effects->return_to : "",
+            effects->editable ? effects->editable : ""};
+        result = gch_db_exec (self->db, "dossier_effects", params, &rc);
+        if (result && rc == 1)
+            dossier->revision = s_int (result, 0, 0);
+        PQclear (result);
+        if (effects->return_to) {
+            free (dossier->return_to);
+            dossier->return_to = strdup (effects->return_to);
+            free (dossier->editable);
+            dossier->editable =
+                strdup (effects->editable ? effects->editable : "");
+        }
+        if (effects->deadline_days > 0) {
+            dossier->deadline_ms =
+                zclock_time () + (int64_t) effects->deadline_days * 86400000;
+            free (dossier->deadline_label);
+            dossier->deadline_label =
+                strdup (effects->deadline_label ? effects->deadline_label : "");
+        }
+    }
+    return rc < 0 ? rc : 0;
+}
+
+//  One attempt of a submission, a transition or an answer.
 static gch_db_status_t
 s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
-               bool submit, dossiers_dossier_t *dossier)
+               dossiers_change_kind_t kind, dossiers_dossier_t *dossier)
 {
     char id[24], seq[16], at[24], actor_id[24];
     const char *key = change->idempotency_key ? change->idempotency_key : "";
@@ -613,6 +779,7 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
     }
     bool moved = !streq (PQgetvalue (result, 0, 0), change->from_status);
     bool used = s_bool (result, 0, 4);
+    bool submit = kind == DOSSIERS_CHANGE_SUBMIT;
     //  The entry: after the chain's head, at the transaction's time.
     Gch__HistoryEntry entry;
     char hash[65];
@@ -641,8 +808,27 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
                                 change->from_status,
                                 hash,
                                 change->caller_key,
-                                key};
+                                key,
+                                change->service,
+                                change->commune ? change->commune : "",
+                                change->pole ? change->pole : ""};
         result = gch_db_exec (self->db, "dossier_submit", params, &rc);
+    }
+    else if (kind == DOSSIERS_CHANGE_ANSWER) {
+        const char *params[] = {id,
+                                change->to_status,
+                                change->form_json,
+                                seq,
+                                at,
+                                entry.actor_kind,
+                                actor_id,
+                                entry.actor_name,
+                                change->from_status,
+                                entry.comment,
+                                hash,
+                                change->caller_key,
+                                key};
+        result = gch_db_exec (self->db, "dossier_answer", params, &rc);
     }
     else {
         const char *params[] = {id,
@@ -667,23 +853,27 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
     }
     s_dossier_read (dossier, result, 0);
     PQclear (result);
-    rc = s_event_add (self,
-                      submit ? "dossier.submitted" : "dossier.status_changed",
-                      dossier, change->from_status, change->to_label,
-                      entry.comment, change->procedure_title);
+    rc = 0;
+    if (kind == DOSSIERS_CHANGE_TRANSITION && change->effects)
+        rc = s_effects (self, change, dossier);
+    if (rc >= 0)
+        rc = s_event_add (
+            self, submit ? "dossier.submitted" : "dossier.status_changed",
+            dossier, change->from_status, change->to_label, entry.comment,
+            change->procedure_title);
     return s_end (self, rc, dossier);
 }
 
 static gch_db_status_t
-s_change (dossiers_store_t *self, const dossiers_change_t *change, bool submit,
-          dossiers_dossier_t *dossier)
+s_change (dossiers_store_t *self, const dossiers_change_t *change,
+          dossiers_change_kind_t kind, dossiers_dossier_t *dossier)
 {
     assert (self);
     assert (change);
     assert (dossier);
     gch_db_status_t rc = GCH_DB_SOFT;
     for (int attempt = 0; attempt < S_ATTEMPTS && rc == GCH_DB_SOFT; attempt++)
-        rc = s_change_once (self, change, submit, dossier);
+        rc = s_change_once (self, change, kind, dossier);
     if (rc == GCH_DB_CONFLICT) {
         //  The key was used (maybe by a call running at the same time), or
         //  the dossier is no longer in from_status.
@@ -699,8 +889,8 @@ gch_db_status_t
 dossiers_store_submit (dossiers_store_t *self, const dossiers_change_t *change,
                        dossiers_dossier_t *dossier)
 {
-    assert (change && change->form_json);
-    return s_change (self, change, true, dossier);
+    assert (change && change->form_json && change->service);
+    return s_change (self, change, DOSSIERS_CHANGE_SUBMIT, dossier);
 }
 
 gch_db_status_t
@@ -708,7 +898,15 @@ dossiers_store_transition (dossiers_store_t *self,
                            const dossiers_change_t *change,
                            dossiers_dossier_t *dossier)
 {
-    return s_change (self, change, false, dossier);
+    return s_change (self, change, DOSSIERS_CHANGE_TRANSITION, dossier);
+}
+
+gch_db_status_t
+dossiers_store_answer (dossiers_store_t *self, const dossiers_change_t *change,
+                       dossiers_dossier_t *dossier)
+{
+    assert (change && change->form_json);
+    return s_change (self, change, DOSSIERS_CHANGE_ANSWER, dossier);
 }
 
 gch_db_status_t
@@ -757,7 +955,7 @@ dossiers_store_load (dossiers_store_t *self, int64_t id, const char *caller_key,
 }
 
 gch_db_status_t
-dossiers_store_get (dossiers_store_t *self, int64_t id,
+dossiers_store_get (dossiers_store_t *self, int64_t id, bool agent,
                     dossiers_dossier_t *dossier)
 {
     assert (self);
@@ -791,6 +989,25 @@ dossiers_store_get (dossiers_store_t *self, int64_t id,
         entry->comment = s_text (result, (int) row, first + 6);
         entry->hash = s_text (result, (int) row, first + 7);
         entry->actor_id = s_int (result, (int) row, first + 8);
+    }
+    PQclear (result);
+    const char *params2[] = {id_text, agent ? "true" : "false"};
+    result = gch_db_exec (self->db, "document_list", params2, &rc);
+    if (!result) {
+        dossiers_dossier_clear (dossier);
+        return rc;
+    }
+    dossier->ndocuments = (size_t) PQntuples (result);
+    if (dossier->ndocuments)
+        dossier->documents = (Gch__DossierDocument *) zmalloc (
+            dossier->ndocuments * sizeof (Gch__DossierDocument));
+    for (size_t row = 0; row < dossier->ndocuments; row++) {
+        Gch__DossierDocument *doc = &dossier->documents[row];
+        gch__dossier_document__init (doc);
+        doc->id = s_int (result, (int) row, 0);
+        doc->title = s_text (result, (int) row, 1);
+        doc->body = s_text (result, (int) row, 2);
+        doc->created_ms = s_int (result, (int) row, 3);
     }
     PQclear (result);
     return 1;

@@ -25,18 +25,28 @@ typedef struct {
 
 //  A dossier as read or written. Every string is owned by the record.
 typedef struct {
-    int64_t id;                  //  0 = none
-    char *number;                //  "2026-000123", "" until submitted
-    char *procedure;             //  procedure slug
-    int version;                 //  procedure version filed under
-    char *service;               //  service in charge
-    int64_t citizen_id;          //  owner
-    char *status;                //  workflow state code
-    char *form_json;             //  form data, "" in lists
-    int64_t created_ms;          //  ms since the epoch
-    int64_t submitted_ms;        //  0 until submitted
-    int64_t updated_ms;          //  last change
-    int64_t revision;            //  1, then + 1 by every change
+    int64_t id;                       //  0 = none
+    char *number;                     //  "2026-000123", "" until submitted
+    char *procedure;                  //  procedure slug
+    int version;                      //  procedure version filed under
+    char *service;                    //  service in charge
+    int64_t citizen_id;               //  owner
+    char *status;                     //  workflow state code
+    char *form_json;                  //  form data, "" in lists
+    int64_t created_ms;               //  ms since the epoch
+    int64_t submitted_ms;             //  0 until submitted
+    int64_t updated_ms;               //  last change
+    int64_t revision;                 //  1, then + 1 by every change
+    char *commune;                    //  INSEE code, "" if none
+    char *pole;                       //  pôle in charge, "" if none
+    int64_t deadline_ms;              //  0 = none
+    char *deadline_label;             //  "" if none
+    char *return_to;                  //  awaiting the citizen: state of the
+                                      //  answer, else ""
+    char *editable;                   //  awaiting: "a,b" fields, "" = all
+    int64_t payment_cents;            //  payments started
+    Gch__DossierDocument *documents;  //  dossiers_store_get only
+    size_t ndocuments;
     Gch__HistoryEntry *history;  //  dossiers_store_get only, by seq
     size_t nhistory;             //  number of history entries
     bool replayed;               //  the idempotency key was already used:
@@ -55,6 +65,8 @@ typedef struct {
     int version;                  //  version filed under
     const char *procedure_title;  //  for the event
     const char *service;          //  service in charge
+    const char *commune;          //  routing result, or NULL
+    const char *pole;             //  idem
     int64_t citizen_id;           //  owner
     const char *form_json;        //  checked form data
     const char *draft_status;     //  initial state (draft)
@@ -66,6 +78,34 @@ typedef struct {
 } dossiers_filing_t;
 
 //  A status change of an existing dossier (dossier.submit, transition).
+//  What the actions of a transition do, rendered before the transaction.
+typedef struct {
+    const char *title;
+    const char *body;
+    bool citizen_visible;
+} dossiers_doc_t;
+
+typedef struct {
+    dossiers_doc_t *documents;  //  documents to keep
+    size_t ndocuments;
+    const char **subjects;  //  e-mails to the citizen
+    const char **bodies;
+    size_t nmessages;
+    int64_t payment_cents;  //  0 = no payment
+    const char *payment_iban;
+    const char *payment_label;
+    int deadline_days;  //  0 = no deadline
+    const char *deadline_label;
+    const char *return_to;  //  pieces requested: state of the answer
+    const char *editable;   //  "a,b", "" = every field
+} dossiers_effects_t;
+
+typedef enum {
+    DOSSIERS_CHANGE_SUBMIT,      //  draft -> submitted (form_json, routing)
+    DOSSIERS_CHANGE_TRANSITION,  //  an agent's transition (effects)
+    DOSSIERS_CHANGE_ANSWER       //  the citizen's answer to a pieces request
+} dossiers_change_kind_t;
+
 typedef struct {
     int64_t id;                   //  dossier
     const char *from_status;      //  status it must still have
@@ -78,6 +118,11 @@ typedef struct {
     dossiers_actor_t actor;       //  who acts
     const char *caller_key;       //  "<kind>:<id>" of the caller
     const char *idempotency_key;  //  "" or NULL = none
+    const char *service;          //  submission: routing result
+    const char *commune;
+    const char *pole;
+    const char *transition;             //  transition name, for events
+    const dossiers_effects_t *effects;  //  transition: actions, or NULL
 } dossiers_change_t;
 
 //  Connect and prepare. Returns NULL (logged) if the server is unreachable.
@@ -110,8 +155,10 @@ gch_db_status_t dossiers_store_load (dossiers_store_t *self, int64_t id,
                                      dossiers_dossier_t *dossier);
 
 //  Read a dossier with its history. Returns 1, 0 if none, or < 0.
+//  One dossier with its history and documents (all documents if agent,
+//  else the citizen-visible ones).
 gch_db_status_t dossiers_store_get (dossiers_store_t *self, int64_t id,
-                                    dossiers_dossier_t *dossier);
+                                    bool agent, dossiers_dossier_t *dossier);
 
 //  Replace the form of a dossier that is still in draft_status and was
 //  never submitted. Returns 1, GCH_DB_CONFLICT if no such draft has that id
@@ -138,6 +185,11 @@ gch_db_status_t dossiers_store_transition (dossiers_store_t *self,
 
 //  A citizen's dossiers, newest first, ids below before_id (0 = from the
 //  newest), at most limit, without form data. Returns the count or < 0.
+//  The citizen answers a pieces request: form and status change together.
+gch_db_status_t dossiers_store_answer (dossiers_store_t *self,
+                                       const dossiers_change_t *change,
+                                       dossiers_dossier_t *dossier);
+
 gch_db_status_t dossiers_store_list_mine (dossiers_store_t *self,
                                           int64_t citizen_id, int64_t before_id,
                                           int limit, dossiers_list_t *list);

@@ -138,6 +138,31 @@ s_mail_for (notify_consumer_t *self, s_source_t *source,
         gch__account_created__free_unpacked (created, NULL);
         return 0;
     }
+    if (streq (event->type, "dossier.message")) {
+        Gch__DossierMessage *message =
+            gch__dossier_message__unpack (NULL, payload->len, payload->data);
+        if (!message) {
+            zsys_error ("source %s: event %" PRId64 " %s: malformed payload, "
+                        "skipped",
+                        source->name, event->seq, event->type);
+            return 0;
+        }
+        Gch__Account *account = NULL;
+        int rc = message->citizen_id > 0
+                     ? s_contact (self, source, message->citizen_id, &account)
+                     : 0;
+        if (rc > 0) {
+            *mail_p = notify_mail_message (message, account, self->public_url);
+            gch__account__free_unpacked (account, NULL);
+        }
+        if (rc >= 0 && !*mail_p)
+            zsys_warning ("source %s: event %" PRId64 " %s: no usable "
+                          "address for account %" PRId64 ", skipped",
+                          source->name, event->seq, event->type,
+                          message->citizen_id);
+        gch__dossier_message__free_unpacked (message, NULL);
+        return rc < 0 ? -1 : 0;
+    }
     bool submitted = streq (event->type, "dossier.submitted");
     if (!submitted && !streq (event->type, "dossier.status_changed")) {
         gch_debug ("source %s: event %" PRId64 " %s: no mail", source->name,

@@ -308,6 +308,33 @@ notify_mail_dossier (const Gch__DossierEvent *event, bool submitted,
     return self;
 }
 
+notify_mail_t *
+notify_mail_message (const Gch__DossierMessage *event,
+                     const Gch__Account *account, const char *public_url)
+{
+    assert (event && account && public_url);
+    char *recipient = gch_email_normalize (account->email);
+    if (!recipient)
+        return NULL;
+    notify_mail_t *self = notify_mail_new ();
+    self->recipient = recipient;
+    char *subject = s_one_line (event->subject);
+    if (!*subject) {
+        free (subject);
+        subject = zsys_sprintf ("Votre dossier %s", event->number);
+    }
+    self->subject = subject;
+    s_stream_t body;
+    s_stream_begin (&body);
+    s_put_text (body.file, event->body);
+    fputs ("\n\nVous pouvez suivre votre dossier sur Guichet :\n", body.file);
+    s_put_base_url (body.file, public_url);
+    fputs ("/\n\n", body.file);
+    fputs (s_signature, body.file);
+    self->body = s_stream_end (&body);
+    return self;
+}
+
 //  --------------------------------------------------------------------------
 //  Message-ID and From
 
@@ -763,6 +790,19 @@ notify_mail_test (bool verbose)
                      44) == 0);
     free (message);
     notify_mail_destroy (&mail);
+
+    //  A message written by a workflow action: its subject and text
+    Gch__DossierMessage written = GCH__DOSSIER_MESSAGE__INIT;
+    written.number = "2026-000123";
+    written.subject = "Pièces\nmanquantes";
+    written.body = "Bonjour,\nIl manque la facture.";
+    notify_mail_t *note =
+        notify_mail_message (&written, &account, "https://g.fr");
+    assert (note && streq (note->subject, "Pièces manquantes"));
+    assert (strncmp (note->body, "Bonjour,\nIl manque la facture.\n\n", 32) ==
+            0);
+    assert (strstr (note->body, "\nhttps://g.fr/\n"));
+    notify_mail_destroy (&note);
 
     event.number = "";
     event.to_label = "";

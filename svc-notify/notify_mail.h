@@ -44,6 +44,13 @@ notify_mail_t *notify_mail_account_created (const Gch__AccountCreated *event,
 //  The mail telling a citizen that their dossier was submitted (submitted
 //  true) or changed status, sent to the account's address. Returns NULL if
 //  the account has no usable address. Caller owns the result.
+//  The mail of a dossier.message event (a workflow action's e-mail): its
+//  subject (on one line) and text, then the link to Guichet. NULL if the
+//  account has no usable address.
+notify_mail_t *notify_mail_message (const Gch__DossierMessage *event,
+                                    const Gch__Account *account,
+                                    const char *public_url);
+
 notify_mail_t *notify_mail_dossier (const Gch__DossierEvent *event,
                                     bool submitted, const Gch__Account *account,
                                     const char *public_url);

@@ -23,9 +23,9 @@ SELECT nextval('dossier_id_seq') AS id, (extract(epoch FROM now()) * 1000)::bigi
   dossier_number_next(now()) AS number \gset
 WITH t AS (SELECT timestamptz 'epoch' + :at::bigint * interval '1 ms' AS at),
   d AS (INSERT INTO dossier (id, number, procedure, procedure_version, service,
-      citizen_id, status, form, created_at, submitted_at, updated_at)
+      citizen_id, status, form, created_at, submitted_at, updated_at, commune, pole)
     SELECT :id::bigint, :number::text, 'tranquillite-vacances'::text, 1::int, 'police-municipale'::text,
-      :citizen::bigint, 'submitted'::text, :form::jsonb, t.at, t.at, t.at FROM t
+      :citizen::bigint, 'submitted'::text, :form::jsonb, t.at, t.at, t.at, '86194'::text, 'pole-centre'::text FROM t
     RETURNING id),
   h AS (INSERT INTO history (dossier_id, seq, at, actor_kind, actor_id, actor_name,
     from_status, to_status, comment, hash)

@@ -156,8 +156,10 @@ def _today(days):
     return (datetime.date.today() + datetime.timedelta(days=days)).isoformat()
 
 
+ADDRESS = {"street": "12 rue de la Paix", "postcode": "86000", "commune": "86194"}
+
 KNOWN_VALUES = {
-    "adresse": "12 rue de la Paix",
+    "adresse": ADDRESS,
     "complement_adresse": "Bâtiment B",
     "code_postal": "86000",
     "commune": "86194",
@@ -200,11 +202,73 @@ def _form_fields(form_def):
     return found
 
 
+TYPE_VALUES = {
+    "address": ADDRESS,
+    "insee": "86194",
+    "plate": "AB-123-CD",
+    "iban": "FR7630006000011234567890189",
+    "siret": "73282932000074",
+    "longtext": "Texte de test",
+}
+
+
+# A value for each pattern of the shipped catalog (text fields).
+PATTERN_VALUES = {
+    "[A-Z0-9]{6,12}": "ABC123",
+    "([0-9]{2}|2A|2B|97[1-6])": "86",
+    "([01][0-9]|2[0-3]):[0-5][0-9]": "10:30",
+    "[0-9]{4}-[0-9]{6}": "2026-000123",
+    "[0-9]{7}": "1234567",
+    "W[0-9A-Z]{9}": "W861234567",
+    "[0-9]{16}": "1234567890123456",
+}
+
+
+def _date_bound(bound):
+    """A definition's date bound ("2026-01-01", "today", "today+7") as a date."""
+    if not isinstance(bound, str):
+        return None
+    if bound.startswith("today"):
+        return datetime.date.today() + datetime.timedelta(days=int(bound[5:] or 0))
+    return datetime.date.fromisoformat(bound)
+
+
+def _date_for(field, days):
+    """today + days, moved inside the field's bounds."""
+    value = datetime.date.today() + datetime.timedelta(days=days)
+    lo, hi = _date_bound(field.get("min")), _date_bound(field.get("max"))
+    if hi and value > hi:
+        value = hi
+    if lo and value < lo:
+        value = lo
+    return value.isoformat()
+
+
 def _value_for(field):
     name = field.get("name") or field.get("id") or field.get("key")
     ftype = str(field.get("type", "text")).lower()
-    if name in KNOWN_VALUES:
+    if field.get("pattern") in PATTERN_VALUES:
+        return PATTERN_VALUES[field["pattern"]]
+    if "date" == ftype:
+        return _date_for(field, 21 if "retour" in name or "fin" in name else 10)
+    if name in KNOWN_VALUES and (name != "adresse" or ftype == "address"):
         return KNOWN_VALUES[name]
+    if ftype in TYPE_VALUES:
+        return TYPE_VALUES[ftype]
+    if ftype == "file":
+        ref = {"id": "piece-1", "name": "piece.pdf",
+               "type": (field.get("accept") or ["application/pdf"])[0].replace("*", "png"),
+               "size": 1000}
+        return [ref] if field.get("max_files", 1) > 1 else ref
+    if ftype == "group":
+        item = {}
+        for sub in field.get("fields", []):
+            if (sub.get("required") or sub.get("required_if")) and not sub.get("computed"):
+                item[sub["name"]] = _value_for(sub)
+        return [item] * max(1, field.get("min_items", 1))
+    if ftype == "multichoice":
+        first = field["choices"][0]
+        return [first.get("value") if isinstance(first, dict) else first]
     options = field.get("options") or field.get("choices") or field.get("enum")
     if isinstance(options, list) and options:
         first = options[0]
@@ -216,7 +280,9 @@ def _value_for(field):
     if ftype == "email":
         return "contact@example.fr"
     if ftype in ("number", "integer", "int", "amount", "money"):
-        return field.get("min", 1)
+        return max(1, field.get("min", 1))
+    if ftype == "decimal":
+        return max(1.5, field.get("min", 1.5))
     if ftype in ("boolean", "bool", "checkbox", "consent"):
         return True
     return "Texte de test"
@@ -233,9 +299,13 @@ def valid_form(proc=None):
     form = {}
     for f in fields:
         name = f.get("name") or f.get("id") or f.get("key")
-        if str(f.get("type", "")).lower() in ("group", "section", "attachment", "file"):
+        if f.get("computed"):
+            continue  # a hidden field's value is dropped by the server: harmless
+        if f.get("required_if"):
+            form[name] = _value_for(f)
             continue
-        if not has_required or f.get("required") or name in KNOWN_VALUES:
+        if (not has_required or f.get("required") or name in KNOWN_VALUES or
+                (f.get("type") == "group" and f.get("min_items", 0) > 0)):
             form[name] = _value_for(f)
     return form
 
