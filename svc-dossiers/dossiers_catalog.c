@@ -1581,6 +1581,51 @@ s_test_broken (bool verbose)
     free (procedures);
 }
 
+//  Every transition of every shipped procedure is offered exactly from its
+//  states and to its roles, and to no citizen.
+static void
+s_test_transitions (dossiers_catalog_t *catalog)
+{
+    Gch__Caller caller = GCH__CALLER__INIT;
+    Gch__Request request = GCH__REQUEST__INIT;
+    request.caller = &caller;
+    char *role[1];
+    for (size_t index = 0; index < catalog->size; index++) {
+        const dossiers_procedure_t *procedure = catalog->procedures[index];
+        for (size_t t = 0; t < procedure->ntransitions; t++) {
+            const Gch__Transition *def = &procedure->transitions[t].def;
+            const char *roles[] = {
+                "instructeur", "valideur", "agent_terrain",     "accueil",
+                "regisseur",   "finance",  "police_municipale", "inconnu"};
+            for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+                role[0] = (char *) roles[r];
+                bool has_role = false;
+                for (size_t at = 0; at < def->n_roles; at++)
+                    has_role = has_role || streq (def->roles[at], roles[r]);
+                for (size_t st = 0; st < procedure->nstates; st++) {
+                    const char *state = procedure->states[st].code;
+                    bool from = false;
+                    for (size_t at = 0; at < def->n_from; at++)
+                        from = from || streq (def->from[at], state);
+                    caller.kind = GCH__CALLER_KIND__CALLER_AGENT;
+                    caller.roles = role;
+                    caller.n_roles = 1;
+                    bool exists;
+                    const dossiers_transition_t *found =
+                        dossiers_procedure_transition (
+                            procedure, state, def->name, &request, &exists);
+                    assert ((found == &procedure->transitions[t]) ==
+                            (from && has_role));
+                    assert (exists == from);
+                    caller.kind = GCH__CALLER_KIND__CALLER_CITIZEN;
+                    assert (!dossiers_procedure_transition (
+                        procedure, state, def->name, &request, &exists));
+                }
+            }
+        }
+    }
+}
+
 void
 dossiers_catalog_test (bool verbose)
 {
@@ -1612,6 +1657,7 @@ dossiers_catalog_test (bool verbose)
         dossiers_catalog_search (catalog, NULL, "86024", NULL, list);
     assert (beruges < all);
     free (list);
+    s_test_transitions (catalog);
     dossiers_catalog_destroy (&catalog);
     if (verbose)
         printf ("(verbose) ");
