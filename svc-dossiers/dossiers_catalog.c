@@ -305,6 +305,9 @@ s_procedure_destroy (dossiers_procedure_t **self_p)
         free (transition->actions);
     }
     free (self->transitions);
+    for (size_t at = 0; at < self->submit.nactions; at++)
+        dossiers_form_expr_destroy (&self->submit.actions[at].amount);
+    free (self->submit.actions);
     for (size_t index = 0; index < self->ntemplates; index++) {
         dossiers_template_destroy (&self->templates[index].heading);
         dossiers_template_destroy (&self->templates[index].body);
@@ -406,6 +409,7 @@ s_merge_known (void *ctx, const char *name)
                                         "dossier.status_label",
                                         "dossier.commune",
                                         "dossier.deadline",
+                                        "dossier.submitted",
                                         "procedure.title",
                                         "citizen.name",
                                         "service",
@@ -664,6 +668,25 @@ s_workflow_parse (parser_t *p, dossiers_procedure_t *self, json_t *workflow)
                        transition->def.name))
                 s_fail (p, path, "transition \"%s\" is defined twice",
                         transition->def.name);
+    }
+    //  What submission does besides moving the dossier
+    json_t *actions = json_object_get (workflow, "on_submit");
+    self->submit.def.name = "submit";
+    self->submit.nactions = json_array_size (actions);
+    if (self->submit.nactions)
+        self->submit.actions = (dossiers_action_t *) zmalloc (
+            self->submit.nactions * sizeof (dossiers_action_t));
+    for (size_t index = 0; index < self->submit.nactions && !p->error;
+         index++) {
+        gch_pathf (path, sizeof path, "workflow.on_submit[%zu]", index);
+        dossiers_action_t *action = &self->submit.actions[index];
+        s_action_parse (p, self, &self->submit, action,
+                        json_array_get (actions, index), path);
+        if (!p->error && (action->kind == DOSSIERS_ACTION_REQUEST_PIECES ||
+                          action->kind == DOSSIERS_ACTION_PAYMENT))
+            s_fail (p, path,
+                    "only email, document and deadline actions run "
+                    "at submission");
     }
 }
 
@@ -1234,11 +1257,14 @@ dossiers_merge_value (void *ctx, const char *name, char *buf, size_t size)
         return s_label (merge->catalog, "poles", merge->pole);
     if (streq (name, "comment"))
         return merge->comment;
-    if (streq (name, "today") || streq (name, "dossier.deadline")) {
+    if (streq (name, "today") || streq (name, "dossier.deadline") ||
+        streq (name, "dossier.submitted")) {
         bool today = streq (name, "today");
-        if (!today && merge->deadline_ms <= 0)
+        int64_t ms = streq (name, "dossier.deadline") ? merge->deadline_ms
+                                                      : merge->submitted_ms;
+        if (!today && ms <= 0)
             return "";
-        time_t at = today ? time (NULL) : (time_t) (merge->deadline_ms / 1000);
+        time_t at = today ? time (NULL) : (time_t) (ms / 1000);
         struct tm tm;
         localtime_r (&at, &tm);
         strftime (buf, size, "%d/%m/%Y", &tm);
@@ -1487,7 +1513,7 @@ s_test_broken (bool verbose)
     json_t *form = json_loads ("{\"prix\": 125050}", 0, NULL);
     dossiers_merge_t merge = {catalog,  essai,   form,      "2026-000042",
                               "Traité", "86194", "Camille", "police-municipale",
-                              "",       "Vu",    0};
+                              "",       "Vu",    0,         0};
     char *text = dossiers_template_render (essai->templates[0].body,
                                            dossiers_merge_value, &merge);
     assert (streq (text, "Montant : 1 250,50 €"));
@@ -1553,6 +1579,11 @@ s_test_broken (bool verbose)
                     "{\"visible_if\": {\"field\": \"nulle\", \"equals\": 1}}");
     s_expect_refused (dir, "form.pages[0].fields[1].visible_if.field: "
                            "unknown field \"nulle\"");
+    s_sample_write (dir, "essai.1.json", "workflow",
+                    "{\"on_submit\": [{\"type\": \"payment\", "
+                    "\"amount\": 100}]}");
+    s_expect_refused (dir, "workflow.on_submit[0]: only email, document and "
+                           "deadline actions run at submission");
     s_sample_write (dir, "other.json", "", "{}");
     s_expect_refused (dir, "other.json: slug: the file of essai version 1 is "
                            "named essai.1.json");

@@ -99,6 +99,8 @@ typedef struct {
     size_t nstates;
     dossiers_transition_t *transitions;  //  workflow transitions
     size_t ntransitions;
+    dossiers_transition_t submit;  //  actions run at submission
+                                   //  (email, document, deadline)
     dossiers_tpl_t *templates;
     size_t ntemplates;
     Gch__Procedure message;  //  ready-made reply (procedure.*)
@@ -207,6 +209,7 @@ typedef struct {
     const char *number, *status_label, *commune, *citizen_name;
     const char *service, *pole, *comment;
     int64_t deadline_ms;
+    int64_t submitted_ms;  //  0 = not submitted
 } dossiers_merge_t;
 
 const char *dossiers_merge_value (void *merge, const char *name, char *buf,

@@ -356,6 +356,184 @@ s_procedure_get (void *ctx, const Gch__Request *request, Gch__Reply *reply)
 }
 
 //  --------------------------------------------------------------------------
+//  Workflow actions
+
+//  The effects of a transition's actions, rendered before its transaction.
+typedef struct {
+    dossiers_effects_t effects;
+    char **texts;  //  every rendered string, owned
+    size_t ntexts;
+} s_effects_t;
+
+static const char *
+s_keep (s_effects_t *self, char *text)
+{
+    self->texts =
+        (char **) realloc (self->texts, (self->ntexts + 1) * sizeof (char *));
+    assert (self->texts);
+    self->texts[self->ntexts++] = text;
+    return text;
+}
+
+static void
+s_effects_clear (s_effects_t *self)
+{
+    for (size_t index = 0; index < self->ntexts; index++)
+        free (self->texts[index]);
+    free (self->texts);
+    free (self->effects.documents);
+    free ((void *) self->effects.subjects);
+    free ((void *) self->effects.bodies);
+}
+
+//  Render actions (of a transition, or of submission) on dossier, whose
+//  form is parsed as form, entering a state labelled to_label with comment,
+//  into effects. Returns STATUS_OK, or an error set on reply (a payment of
+//  no amount; reply may be NULL when actions cannot pay).
+static int
+s_effects_render (dossiers_context_t *self,
+                  const dossiers_procedure_t *procedure,
+                  const dossiers_transition_t *actions,
+                  const dossiers_dossier_t *dossier, json_t *form,
+                  const char *citizen, const char *to_label,
+                  const char *comment, s_effects_t *out, Gch__Reply *reply)
+{
+    memset (out, 0, sizeof *out);
+    dossiers_effects_t *effects = &out->effects;
+    size_t count = actions->nactions;
+    if (!count)
+        return GCH__STATUS__STATUS_OK;
+    effects->documents =
+        (dossiers_doc_t *) zmalloc (count * sizeof (dossiers_doc_t));
+    effects->subjects = (const char **) zmalloc (count * sizeof (char *));
+    effects->bodies = (const char **) zmalloc (count * sizeof (char *));
+    int64_t deadline_ms = dossier->deadline_ms;
+    for (size_t index = 0; index < count; index++)
+        if (actions->actions[index].kind == DOSSIERS_ACTION_DEADLINE)
+            deadline_ms = zclock_time () +
+                          (int64_t) actions->actions[index].days * 86400000;
+    dossiers_merge_t merge = {
+        self->catalog, procedure,        form,        dossier->number,
+        to_label,      dossier->commune, citizen,     dossier->service,
+        dossier->pole, comment,          deadline_ms, dossier->submitted_ms};
+    int status = GCH__STATUS__STATUS_OK;
+    for (size_t index = 0; index < count; index++) {
+        const dossiers_action_t *action = &actions->actions[index];
+        switch (action->kind) {
+            case DOSSIERS_ACTION_EMAIL:
+                effects->subjects[effects->nmessages] =
+                    s_keep (out, dossiers_template_render (action->tpl->heading,
+                                                           dossiers_merge_value,
+                                                           &merge));
+                effects->bodies[effects->nmessages++] = s_keep (
+                    out, dossiers_template_render (
+                             action->tpl->body, dossiers_merge_value, &merge));
+                break;
+            case DOSSIERS_ACTION_DOCUMENT: {
+                dossiers_doc_t *doc =
+                    &effects->documents[effects->ndocuments++];
+                doc->title = s_keep (out, dossiers_template_render (
+                                              action->tpl->heading,
+                                              dossiers_merge_value, &merge));
+                doc->body = s_keep (
+                    out, dossiers_template_render (
+                             action->tpl->body, dossiers_merge_value, &merge));
+                doc->citizen_visible = action->citizen_visible;
+                break;
+            }
+            case DOSSIERS_ACTION_REQUEST_PIECES: {
+                effects->return_to = action->return_to;
+                char *fields = strdup ("");
+                for (size_t at = 0; at < action->nfields; at++) {
+                    char *more = zsys_sprintf ("%s%s%s", fields, at ? "," : "",
+                                               action->fields[at]);
+                    free (fields);
+                    fields = more;
+                }
+                effects->editable = s_keep (out, fields);
+                break;
+            }
+            case DOSSIERS_ACTION_PAYMENT: {
+                double amount = dossiers_form_eval (action->amount, form);
+                effects->payment_cents += (int64_t) llround (amount);
+                effects->payment_label =
+                    action->label ? action->label : procedure->title;
+                if (action->iban_field)
+                    effects->payment_iban = s_keep (
+                        out, strdup (json_string_value (json_object_get (
+                                         form, action->iban_field))
+                                         ?: ""));
+                break;
+            }
+            case DOSSIERS_ACTION_DEADLINE:
+                effects->deadline_days = action->days;
+                effects->deadline_label = action->label ? action->label : "";
+                break;
+        }
+    }
+    for (size_t index = 0; index < count; index++)
+        if (actions->actions[index].kind == DOSSIERS_ACTION_PAYMENT &&
+            effects->payment_cents <= 0 && reply)
+            status = gch_reply_error (reply, GCH__STATUS__STATUS_CONFLICT,
+                                      "Le montant à payer est nul : le "
+                                      "paiement ne peut pas être lancé.");
+    return status;
+}
+
+//  The effects of a transition on dossier (moving to to, with comment).
+static int
+s_effects_make (dossiers_context_t *self, const dossiers_procedure_t *procedure,
+                const dossiers_transition_t *transition,
+                const dossiers_dossier_t *dossier, const Gch__StatusDef *to,
+                const char *comment, s_effects_t *out, Gch__Reply *reply)
+{
+    memset (out, 0, sizeof *out);
+    if (!transition->nactions)
+        return GCH__STATUS__STATUS_OK;
+    json_t *form =
+        json_loads (dossier->form_json ? dossier->form_json : "{}", 0, NULL);
+    //  The citizen's name as they filed (first history entry)
+    dossiers_dossier_t full = {0};
+    const char *citizen = "";
+    if (dossiers_store_get (self->store, dossier->id, true, &full) == 1 &&
+        full.nhistory)
+        citizen = full.history[0].actor_name;
+    int status = s_effects_render (self, procedure, transition, dossier, form,
+                                   citizen, to->label, comment, out, reply);
+    dossiers_dossier_clear (&full);
+    json_decref (form);
+    return status;
+}
+
+//  The actions of submission, rendered by the store once the dossier has
+//  its number (dossiers_render_fn).
+typedef struct {
+    dossiers_context_t *context;
+    const dossiers_procedure_t *procedure;
+    const char *citizen;  //  the citizen's name
+    s_effects_t effects;  //  rendered, freed by the handler
+    bool rendered;
+} s_submit_render_t;
+
+static const dossiers_effects_t *
+s_submit_render (void *ctx, const dossiers_dossier_t *dossier)
+{
+    s_submit_render_t *self = (s_submit_render_t *) ctx;
+    if (self->rendered)  //  a retried transaction: render again
+        s_effects_clear (&self->effects);
+    json_t *form =
+        json_loads (dossier->form_json ? dossier->form_json : "{}", 0, NULL);
+    const dossiers_procedure_t *procedure = self->procedure;
+    s_effects_render (self->context, procedure, &procedure->submit, dossier,
+                      form, self->citizen,
+                      dossiers_procedure_label (procedure, dossier->status), "",
+                      &self->effects, NULL);
+    self->rendered = true;
+    json_decref (form);
+    return &self->effects.effects;
+}
+
+//  --------------------------------------------------------------------------
 //  Citizens
 
 //  dossier.create - a citizen starts a dossier, or files it (submit).
@@ -401,9 +579,18 @@ s_dossier_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
             .actor = s_actor (request),
             .caller_key = s_caller_key (request, caller_key, sizeof caller_key),
             .idempotency_key = request->idempotency_key};
+        s_submit_render_t render = {.context = self,
+                                    .procedure = procedure,
+                                    .citizen = filing.actor.name};
+        if (in->submit && procedure->submit.nactions) {
+            filing.render = s_submit_render;
+            filing.render_ctx = &render;
+        }
         status =
             s_stored (dossiers_store_create (self->store, &filing, &dossier),
                       NULL, reply);
+        if (render.rendered)
+            s_effects_clear (&render.effects);
     }
     if (status == GCH__STATUS__STATUS_OK) {
         s_dossier_reply (self, request, &dossier, reply);
@@ -491,13 +678,23 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
             .service = service,
             .commune = commune,
             .pole = pole,
+            .transition = "submit",
             .procedure_title = procedure->title,
             .actor = s_actor (request),
             .caller_key = s_caller_key (request, caller_key, sizeof caller_key),
             .idempotency_key = request->idempotency_key};
+        s_submit_render_t render = {.context = self,
+                                    .procedure = procedure,
+                                    .citizen = change.actor.name};
+        if (procedure->submit.nactions) {
+            change.render = s_submit_render;
+            change.render_ctx = &render;
+        }
         status =
             s_stored (dossiers_store_submit (self->store, &change, &submitted),
                       s_already_submitted, reply);
+        if (render.rendered)
+            s_effects_clear (&render.effects);
     }
     if (status == GCH__STATUS__STATUS_OK)
         s_dossier_reply (self, request, todo ? &submitted : &dossier, reply);
@@ -592,135 +789,6 @@ s_dossier_queue (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         s_list_reply (self, &list, reply);
     dossiers_list_clear (&list);
     gch__dossier_queue__free_unpacked (in, NULL);
-    return status;
-}
-
-//  The effects of a transition's actions, rendered before its transaction.
-typedef struct {
-    dossiers_effects_t effects;
-    char **texts;  //  every rendered string, owned
-    size_t ntexts;
-} s_effects_t;
-
-static const char *
-s_keep (s_effects_t *self, char *text)
-{
-    self->texts =
-        (char **) realloc (self->texts, (self->ntexts + 1) * sizeof (char *));
-    assert (self->texts);
-    self->texts[self->ntexts++] = text;
-    return text;
-}
-
-static void
-s_effects_clear (s_effects_t *self)
-{
-    for (size_t index = 0; index < self->ntexts; index++)
-        free (self->texts[index]);
-    free (self->texts);
-    free (self->effects.documents);
-    free ((void *) self->effects.subjects);
-    free ((void *) self->effects.bodies);
-}
-
-//  Render the actions of transition on dossier (moving to state to, with
-//  comment) into effects. Returns STATUS_OK, or an error set on reply
-//  (a payment of no amount).
-static int
-s_effects_make (dossiers_context_t *self, const dossiers_procedure_t *procedure,
-                const dossiers_transition_t *transition,
-                const dossiers_dossier_t *dossier, const Gch__StatusDef *to,
-                const char *comment, s_effects_t *out, Gch__Reply *reply)
-{
-    memset (out, 0, sizeof *out);
-    dossiers_effects_t *effects = &out->effects;
-    size_t count = transition->nactions;
-    if (!count)
-        return GCH__STATUS__STATUS_OK;
-    effects->documents =
-        (dossiers_doc_t *) zmalloc (count * sizeof (dossiers_doc_t));
-    effects->subjects = (const char **) zmalloc (count * sizeof (char *));
-    effects->bodies = (const char **) zmalloc (count * sizeof (char *));
-    json_t *form =
-        json_loads (dossier->form_json ? dossier->form_json : "{}", 0, NULL);
-    //  The citizen's name as they filed (first history entry)
-    dossiers_dossier_t full = {0};
-    const char *citizen = "";
-    if (dossiers_store_get (self->store, dossier->id, true, &full) == 1 &&
-        full.nhistory)
-        citizen = full.history[0].actor_name;
-    int64_t deadline_ms = dossier->deadline_ms;
-    for (size_t index = 0; index < count; index++)
-        if (transition->actions[index].kind == DOSSIERS_ACTION_DEADLINE)
-            deadline_ms = zclock_time () +
-                          (int64_t) transition->actions[index].days * 86400000;
-    dossiers_merge_t merge = {
-        self->catalog, procedure,        form,       dossier->number,
-        to->label,     dossier->commune, citizen,    dossier->service,
-        dossier->pole, comment,          deadline_ms};
-    int status = GCH__STATUS__STATUS_OK;
-    for (size_t index = 0; index < count; index++) {
-        const dossiers_action_t *action = &transition->actions[index];
-        switch (action->kind) {
-            case DOSSIERS_ACTION_EMAIL:
-                effects->subjects[effects->nmessages] =
-                    s_keep (out, dossiers_template_render (action->tpl->heading,
-                                                           dossiers_merge_value,
-                                                           &merge));
-                effects->bodies[effects->nmessages++] = s_keep (
-                    out, dossiers_template_render (
-                             action->tpl->body, dossiers_merge_value, &merge));
-                break;
-            case DOSSIERS_ACTION_DOCUMENT: {
-                dossiers_doc_t *doc =
-                    &effects->documents[effects->ndocuments++];
-                doc->title = s_keep (out, dossiers_template_render (
-                                              action->tpl->heading,
-                                              dossiers_merge_value, &merge));
-                doc->body = s_keep (
-                    out, dossiers_template_render (
-                             action->tpl->body, dossiers_merge_value, &merge));
-                doc->citizen_visible = action->citizen_visible;
-                break;
-            }
-            case DOSSIERS_ACTION_REQUEST_PIECES: {
-                effects->return_to = action->return_to;
-                char *fields = strdup ("");
-                for (size_t at = 0; at < action->nfields; at++) {
-                    char *more = zsys_sprintf ("%s%s%s", fields, at ? "," : "",
-                                               action->fields[at]);
-                    free (fields);
-                    fields = more;
-                }
-                effects->editable = s_keep (out, fields);
-                break;
-            }
-            case DOSSIERS_ACTION_PAYMENT: {
-                double amount = dossiers_form_eval (action->amount, form);
-                effects->payment_cents += (int64_t) llround (amount);
-                effects->payment_label =
-                    action->label ? action->label : procedure->title;
-                if (action->iban_field)
-                    effects->payment_iban = s_keep (
-                        out, strdup (json_string_value (json_object_get (
-                                         form, action->iban_field))
-                                         ?: ""));
-                break;
-            }
-            case DOSSIERS_ACTION_DEADLINE:
-                effects->deadline_days = action->days;
-                effects->deadline_label = action->label ? action->label : "";
-                break;
-        }
-    }
-    for (size_t index = 0; index < count; index++)
-        if (transition->actions[index].kind == DOSSIERS_ACTION_PAYMENT &&
-            effects->payment_cents <= 0)
-            status = gch_reply_error (reply, GCH__STATUS__STATUS_CONFLICT,
-                                      "Le montant à payer est nul : le "
-                                      "paiement ne peut pas être lancé.");
-    dossiers_dossier_clear (&full);
-    json_decref (form);
     return status;
 }
 

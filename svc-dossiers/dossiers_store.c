@@ -584,6 +584,11 @@ s_end (dossiers_store_t *self, int rc, dossiers_dossier_t *dossier)
     return 1;
 }
 
+static gch_db_status_t s_effects (dossiers_store_t *self,
+                                  const dossiers_effects_t *effects,
+                                  const char *transition,
+                                  dossiers_dossier_t *dossier);
+
 //  A filing (create and submit): the id, time and number; then dossier,
 //  history entry, key and event in one statement.
 static gch_db_status_t
@@ -639,15 +644,29 @@ s_file_once (dossiers_store_t *self, const dossiers_filing_t *filing,
     int formats[19] = {0};
     lengths[16] = (int) payload_size;
     formats[16] = 1;
+    //  With actions to run, the statement and their effects share a
+    //  transaction; without (the common case), the statement is one.
+    if (filing->render && (rc = gch_db_begin (self->db)) < 0) {
+        free (payload);
+        dossiers_dossier_clear (dossier);
+        return rc;
+    }
     result = gch_db_exec_params (self->db, "dossier_file", params, lengths,
                                  formats, &rc);
     free (payload);
     PQclear (result);
     if (!result || rc != 1) {
+        if (filing->render)
+            gch_db_rollback (self->db);
         dossiers_dossier_clear (dossier);
         return result ? GCH_DB_HARD : rc;
     }
-    return 1;
+    if (!filing->render)
+        return 1;
+    const dossiers_effects_t *effects =
+        filing->render (filing->render_ctx, dossier);
+    rc = effects ? s_effects (self, effects, "submit", dossier) : 0;
+    return s_end (self, rc, dossier);
 }
 
 gch_db_status_t
@@ -678,10 +697,9 @@ dossiers_store_create (dossiers_store_t *self, const dossiers_filing_t *filing,
 //  documents, payment (+ event), e-mails (events), deadline and pieces.
 //  Keeps dossier->revision up to date (each UPDATE bumps it).
 static gch_db_status_t
-s_effects (dossiers_store_t *self, const dossiers_change_t *change,
-           dossiers_dossier_t *dossier)
+s_effects (dossiers_store_t *self, const dossiers_effects_t *effects,
+           const char *transition, dossiers_dossier_t *dossier)
 {
-    const dossiers_effects_t *effects = change->effects;
     char id[24];
     snprintf (id, sizeof id, "%" PRId64, dossier->id);
     gch_db_status_t rc = 0;
@@ -701,8 +719,7 @@ s_effects (dossiers_store_t *self, const dossiers_change_t *change,
         message.procedure = dossier->procedure;
         message.subject = (char *) effects->subjects[index];
         message.body = (char *) effects->bodies[index];
-        message.transition =
-            (char *) (change->transition ? change->transition : "");
+        message.transition = (char *) (transition ? transition : "");
         rc = gch_outbox_add (self->db, "dossier.message", &message.base);
     }
     if (effects->payment_cents > 0 && rc >= 0) {
@@ -854,8 +871,12 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
     s_dossier_read (dossier, result, 0);
     PQclear (result);
     rc = 0;
-    if (kind == DOSSIERS_CHANGE_TRANSITION && change->effects)
-        rc = s_effects (self, change, dossier);
+    const dossiers_effects_t *effects =
+        kind == DOSSIERS_CHANGE_TRANSITION ? change->effects
+        : change->render ? change->render (change->render_ctx, dossier)
+                         : NULL;
+    if (effects)
+        rc = s_effects (self, effects, change->transition, dossier);
     if (rc >= 0)
         rc = s_event_add (
             self, submit ? "dossier.submitted" : "dossier.status_changed",

@@ -60,24 +60,6 @@ typedef struct {
 } dossiers_list_t;
 
 //  A new dossier (dossier.create).
-typedef struct {
-    const char *procedure;        //  slug
-    int version;                  //  version filed under
-    const char *procedure_title;  //  for the event
-    const char *service;          //  service in charge
-    const char *commune;          //  routing result, or NULL
-    const char *pole;             //  idem
-    int64_t citizen_id;           //  owner
-    const char *form_json;        //  checked form data
-    const char *draft_status;     //  initial state (draft)
-    const char *submit_status;    //  submitted state, NULL to keep a draft
-    const char *submit_label;     //  its label, for the event
-    dossiers_actor_t actor;       //  who files
-    const char *caller_key;       //  "<kind>:<id>" of the caller
-    const char *idempotency_key;  //  "" or NULL = none
-} dossiers_filing_t;
-
-//  A status change of an existing dossier (dossier.submit, transition).
 //  What the actions of a transition do, rendered before the transaction.
 typedef struct {
     const char *title;
@@ -100,6 +82,32 @@ typedef struct {
     const char *editable;   //  "a,b", "" = every field
 } dossiers_effects_t;
 
+//  Renders the effects of the actions run at submission, once the
+//  dossier (its number) is known, inside the transaction. The result is
+//  owned by ctx; NULL = nothing to do.
+typedef const dossiers_effects_t *(
+    dossiers_render_fn) (void *ctx, const dossiers_dossier_t *dossier);
+
+typedef struct {
+    const char *procedure;        //  slug
+    int version;                  //  version filed under
+    const char *procedure_title;  //  for the event
+    const char *service;          //  service in charge
+    const char *commune;          //  routing result, or NULL
+    const char *pole;             //  idem
+    int64_t citizen_id;           //  owner
+    const char *form_json;        //  checked form data
+    const char *draft_status;     //  initial state (draft)
+    const char *submit_status;    //  submitted state, NULL to keep a draft
+    const char *submit_label;     //  its label, for the event
+    dossiers_actor_t actor;       //  who files
+    const char *caller_key;       //  "<kind>:<id>" of the caller
+    const char *idempotency_key;  //  "" or NULL = none
+    dossiers_render_fn *render;   //  submission's actions, or NULL
+    void *render_ctx;
+} dossiers_filing_t;
+
+//  A status change of an existing dossier (dossier.submit, transition).
 typedef enum {
     DOSSIERS_CHANGE_SUBMIT,      //  draft -> submitted (form_json, routing)
     DOSSIERS_CHANGE_TRANSITION,  //  an agent's transition (effects)
@@ -123,6 +131,8 @@ typedef struct {
     const char *pole;
     const char *transition;             //  transition name, for events
     const dossiers_effects_t *effects;  //  transition: actions, or NULL
+    dossiers_render_fn *render;         //  submission: its actions, or NULL
+    void *render_ctx;
 } dossiers_change_t;
 
 //  Connect and prepare. Returns NULL (logged) if the server is unreachable.

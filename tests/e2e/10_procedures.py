@@ -342,3 +342,28 @@ def test_version_in_flight(stack):
     finally:
         restart(old)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_submission_actions(stack):
+    """contact-sve: submitting sends the automatic accusé d'enregistrement
+    électronique (an e-mail template with the number and the date) and keeps
+    its document with the dossier, in the same transaction."""
+    c, email = citizen(stack, "sve")
+    form = valid_form(procedure(stack, "contact-sve"))
+    r = _file(c, "contact-sve", form, submit=False)
+    assert_status(r, 201)
+    did = ident(r.json["id"])
+    r = c.post("/api/v1/dossiers/%s/submit" % did, {})
+    assert_status(r, 200)
+    number = r.json["number"]
+    r = c.get("/api/v1/dossiers/%s" % did)
+    docs = r.json["documents"]
+    assert len(docs) == 1 and number in docs[0]["title"], docs
+    mails = Mailbox(stack.maildir).wait(
+        lambda m: email in m.recipients and "enregistrement" in m.subject, count=1)
+    assert mails and number in mails[0].subject, [m.subject for m in mails]
+    assert "L. 112-11" in mails[0].text
+    # filed and submitted in one call: the same
+    r = _file(c, "contact-sve", form)
+    assert_status(r, 201)
+    assert len(c.get("/api/v1/dossiers/%s" % ident(r.json["id"])).json["documents"]) == 1
