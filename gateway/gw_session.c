@@ -309,6 +309,8 @@ gw_session_caller (const gw_session_t *session, const char *address,
     caller->services = account->services;
     caller->n_communes = account->n_communes;
     caller->communes = account->communes;
+    caller->n_communes = account->n_communes;
+    caller->communes = account->communes;
     caller->name = account->display_name;
 }
 

@@ -90,6 +90,20 @@ s_caller_key (const Gch__Request *request, char *buf, size_t size)
 }
 
 //  True if the caller may see dossier (not knowing it exists otherwise).
+//  True if an agent's commune scope covers commune (no communes listed =
+//  every commune; a dossier with no commune is in every scope).
+static bool
+s_in_scope (const Gch__Request *request, const char *commune)
+{
+    const Gch__Caller *caller = request->caller;
+    if (!caller || caller->n_communes == 0 || !commune || !*commune)
+        return true;
+    for (size_t index = 0; index < caller->n_communes; index++)
+        if (streq (caller->communes[index], commune))
+            return true;
+    return false;
+}
+
 static bool
 s_can_see (const Gch__Request *request, const dossiers_dossier_t *dossier)
 {
@@ -98,7 +112,8 @@ s_can_see (const Gch__Request *request, const dossiers_dossier_t *dossier)
             return dossier->citizen_id == s_caller_id (request);
         case GCH__CALLER_KIND__CALLER_AGENT:
             return dossier->submitted_ms != 0 &&
-                   gch_caller_in_service (request, dossier->service);
+                   gch_caller_in_service (request, dossier->service) &&
+                   s_in_scope (request, dossier->commune);
         case GCH__CALLER_KIND__CALLER_SYSTEM:
             return true;
         default:
@@ -780,9 +795,9 @@ s_dossier_queue (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     if (status == GCH__STATUS__STATUS_OK) {
         const Gch__Caller *caller = request->caller;
         gch_db_status_t rc = dossiers_store_queue (
-            self->store, caller->services, caller->n_services, in->status,
-            in->before_id, s_limit (in->limit, S_LIMIT_DEFAULT, S_LIMIT_MAX),
-            &list);
+            self->store, caller->services, caller->n_services, caller->communes,
+            caller->n_communes, in->status, in->before_id,
+            s_limit (in->limit, S_LIMIT_DEFAULT, S_LIMIT_MAX), &list);
         status = s_stored (rc == 0 ? 1 : rc, NULL, reply);
     }
     if (status == GCH__STATUS__STATUS_OK)

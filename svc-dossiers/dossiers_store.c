@@ -81,6 +81,12 @@ enum {
 //  lock, so concurrent filings do not queue on the numbering.
 #define S_NEXT_NUMBER "n AS (SELECT dossier_number_next (now ()) AS number)"
 
+//  An agent's commune scope: none listed = every commune; a dossier with no
+//  commune is seen by every agent of its service.
+#define S_IN_COMMUNES(param)                                                   \
+    " AND (cardinality(" param "::text[]) = 0 OR d.commune = ''"              \
+    " OR d.commune = ANY (" param "::text[]))"
+
 //  A history entry's time from its milliseconds.
 #define S_AT(param) "timestamptz 'epoch' + " param "::bigint * interval '1 ms'"
 
@@ -241,16 +247,16 @@ static const gch_db_statement_t s_statements[] = {
     {"dossier_queue_open",
      "SELECT " S_HEAD "''" S_TAIL " FROM dossier d"
      " WHERE d.service = ANY ($1::text[]) AND d.submitted_at IS NOT NULL"
-     " AND d.closed_at IS NULL AND d.id < $2::bigint"
+     " AND d.closed_at IS NULL AND d.id < $2::bigint" S_IN_COMMUNES ("$4")
      " ORDER BY d.id DESC LIMIT $3::int",
-     3},
+     4},
     //  dossiers_store_queue (), one status
     {"dossier_queue_status",
      "SELECT " S_HEAD "''" S_TAIL " FROM dossier d"
      " WHERE d.service = ANY ($1::text[]) AND d.status = $4::text"
      " AND d.submitted_at IS NOT NULL AND d.id < $2::bigint"
-     " ORDER BY d.id DESC LIMIT $3::int",
-     4},
+     S_IN_COMMUNES ("$5") " ORDER BY d.id DESC LIMIT $3::int",
+     5},
     //  gch_outbox_add (), gch_outbox_fetch () for the event outbox
     GCH_OUTBOX_STATEMENTS,
     {NULL, NULL, 0}};
@@ -1101,8 +1107,9 @@ s_text_array (char *const *strings, size_t count)
 
 gch_db_status_t
 dossiers_store_queue (dossiers_store_t *self, char *const *services,
-                      size_t nservices, const char *status, int64_t before_id,
-                      int limit, dossiers_list_t *list)
+                      size_t nservices, char *const *communes, size_t ncommunes,
+                      const char *status, int64_t before_id, int limit,
+                      dossiers_list_t *list)
 {
     assert (self);
     assert (list);
@@ -1110,12 +1117,15 @@ dossiers_store_queue (dossiers_store_t *self, char *const *services,
     s_before (before, sizeof before, before_id);
     snprintf (count, sizeof count, "%d", limit);
     char *array = s_text_array (services, nservices);
+    char *scope = s_text_array (communes, ncommunes);
     bool one = status && *status;
-    const char *params[] = {array, before, count, one ? status : ""};
+    const char *open[] = {array, before, count, scope};
+    const char *of_status[] = {array, before, count, status, scope};
     gch_db_status_t rc =
-        s_list (self, one ? "dossier_queue_status" : "dossier_queue_open",
-                params, list);
+        one ? s_list (self, "dossier_queue_status", of_status, list)
+            : s_list (self, "dossier_queue_open", open, list);
     free (array);
+    free (scope);
     return rc;
 }
 

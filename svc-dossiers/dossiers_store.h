@@ -207,8 +207,11 @@ gch_db_status_t dossiers_store_list_mine (dossiers_store_t *self,
 //  Submitted dossiers of the given services, newest first: those in status
 //  if status is not empty, else every open one (not in a terminal state).
 //  Returns the count or < 0.
+//  Submitted dossiers of services, within the communes listed (none =
+//  all; dossiers without a commune always), newest first.
 gch_db_status_t dossiers_store_queue (dossiers_store_t *self,
                                       char *const *services, size_t nservices,
+                                      char *const *communes, size_t ncommunes,
                                       const char *status, int64_t before_id,
                                       int limit, dossiers_list_t *list);
 

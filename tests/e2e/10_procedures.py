@@ -23,13 +23,15 @@ def _address(insee, postcode):
     return {"street": "3 place du Marché", "postcode": postcode, "commune": insee}
 
 
-def _agent(stack, service, *roles):
-    """A new agent of service with roles, logged in."""
+def _agent(stack, service, *roles, communes=()):
+    """A new agent of service with roles (and a commune scope), logged in."""
     email = unique_email("agent")
     args = ["agent-create", "--email", email, "--password", PASSWORD,
             "--name", "Agent %s" % service, "--service", service]
     for role in roles:
         args += ["--role", role]
+    for commune in communes:
+        args += ["--commune", commune]
     stack.ctl(*args)
     c = client(stack)
     assert_status(c.login(email, PASSWORD), 200)
@@ -278,10 +280,15 @@ def test_workflow_pieces_payment(stack):
     assert steps == ["submitted", "in_instruction", "pieces_requested", "in_instruction",
                      "accepted"], steps
     # the e-mails of the workflow reached the citizen
-    # (the template's subject names the dossier; the status mails too)
-    mails = Mailbox(stack.maildir).wait_to(email, count=5, contains=number)
-    subjects = [m.subject for m in mails]
-    assert any("aide" in s.lower() or "vélo" in s.lower() for s in subjects), subjects
+    # the decision e-mail of the "decision" template, and the pieces request
+    box = Mailbox(stack.maildir)
+    decision = box.wait(lambda m: email in m.recipients and "accordée" in m.subject,
+                        count=1, timeout=30)
+    assert decision, [m.subject for m in box.messages() if email in m.recipients]
+    assert number in decision[0].text, decision[0].text
+    pieces = box.wait(lambda m: email in m.recipients and "compléments" in m.subject
+                      and number in m.subject, count=1, timeout=30)
+    assert pieces and "La facture est illisible." in pieces[0].text, pieces
 
 
 def test_version_in_flight(stack):
@@ -367,3 +374,28 @@ def test_submission_actions(stack):
     r = _file(c, "contact-sve", form)
     assert_status(r, 201)
     assert len(c.get("/api/v1/dossiers/%s" % ident(r.json["id"])).json["documents"]) == 1
+
+
+def test_agent_commune_scope(stack):
+    """An agent whose account lists communes sees the dossiers of those
+    communes only (reading and queue); one with none sees them all."""
+    c, _ = citizen(stack, "scope")
+    ids = {}
+    for insee in (POITIERS, "86027"):
+        form = valid_form(procedure(stack, "acte-etat-civil"))
+        form["commune_evenement"] = insee
+        r = _file(c, "acte-etat-civil", form)
+        assert_status(r, 201)
+        assert r.json["commune"] == insee, r.json
+        ids[insee] = ident(r.json["id"])
+    scoped = _agent(stack, "etat-civil", "instructeur", communes=[POITIERS])
+    everywhere = _agent(stack, "etat-civil", "instructeur")
+    assert_status(scoped.get("/api/v1/dossiers/%s" % ids[POITIERS]), 200)
+    assert_error(scoped.get("/api/v1/dossiers/%s" % ids["86027"]), 404, "not_found")
+    assert_error(scoped.post("/api/v1/dossiers/%s/transitions" % ids["86027"],
+                             {"to": "search"}), 404, "not_found")
+    queue = {ident(d["id"]) for d in scoped.get("/api/v1/agent/dossiers").json["dossiers"]}
+    assert ids[POITIERS] in queue and ids["86027"] not in queue, queue
+    queue = {ident(d["id"]) for d in everywhere.get("/api/v1/agent/dossiers").json["dossiers"]}
+    assert set(ids.values()) <= queue, queue
+    assert_status(everywhere.get("/api/v1/dossiers/%s" % ids["86027"]), 200)
