@@ -10,7 +10,9 @@
 //    dossier.create, update, submit, list_mine
 //                                    citizens, on their own dossiers
 //    dossier.get                     the owner; agents of the dossier's
-//                                    service once it is submitted; system
+//                                    service once it is submitted (and of
+//                                    its commune, if their account lists
+//                                    communes); system
 //    dossier.answer                  the owner, when pieces were asked
 //    dossier.queue, transition       agents, on their services' dossiers,
 //                                    transitions by role
