@@ -1068,10 +1068,13 @@ int
 dossiers_procedure_check_form (dossiers_catalog_t *catalog,
                                const dossiers_procedure_t *self,
                                const char *form_json, bool complete,
-                               Gch__Reply *reply, char **normal_p)
+                               Gch__Reply *reply, char **normal_p,
+                               json_t **json_p)
 {
     assert (catalog && self && reply && normal_p);
     *normal_p = NULL;
+    if (json_p)
+        *json_p = NULL;
     if (form_json && strlen (form_json) > DOSSIERS_FORM_MAX)
         return gch_reply_error (reply, GCH__STATUS__STATUS_TOO_LARGE,
                                 "Le formulaire dépasse 64 Kio.");
@@ -1093,16 +1096,18 @@ dossiers_procedure_check_form (dossiers_catalog_t *catalog,
         return gch_reply_error (reply, GCH__STATUS__STATUS_UNPROCESSABLE,
                                 "Le formulaire contient des erreurs.");
     *normal_p = json_dumps (normal, JSON_COMPACT);
-    json_decref (normal);
+    if (json_p)
+        *json_p = normal;
+    else
+        json_decref (normal);
     return GCH__STATUS__STATUS_OK;
 }
 
 int
 dossiers_procedure_route (dossiers_catalog_t *catalog,
-                          const dossiers_procedure_t *self,
-                          const char *form_json, const char **commune_p,
-                          const char **service_p, const char **pole_p,
-                          Gch__Reply *reply)
+                          const dossiers_procedure_t *self, const json_t *form,
+                          const char **commune_p, const char **service_p,
+                          const char **pole_p, Gch__Reply *reply)
 {
     assert (catalog && self && commune_p && service_p && pole_p);
     *commune_p = "";
@@ -1110,13 +1115,11 @@ dossiers_procedure_route (dossiers_catalog_t *catalog,
     *pole_p = self->pole ? self->pole : "";
     if (!self->commune_field)
         return GCH__STATUS__STATUS_OK;
-    json_t *form = json_loads (form_json ? form_json : "{}", 0, NULL);
     json_t *value = json_object_get (form, self->commune_field);
     const char *insee = json_is_object (value) ? s_str (value, "commune")
                                                : json_string_value (value);
     const dossiers_commune_t *commune =
         dossiers_catalog_commune (catalog, insee);
-    json_decref (form);
     if (!commune || !s_offered_in (self, commune->insee)) {
         char path[128];
         gch_pathf (path, sizeof path, "form.%s", self->commune_field);
@@ -1493,19 +1496,23 @@ s_test_broken (bool verbose)
     Gch__Reply reply;
     gch_reply_init (&reply);
     const char *commune, *service, *pole;
-    assert (dossiers_procedure_route (
-                catalog, essai,
-                "{\"adresse\": {\"street\": \"1 rue A\", \"postcode\": "
-                "\"86000\", \"commune\": \"86194\"}}",
-                &commune, &service, &pole, &reply) == GCH__STATUS__STATUS_OK);
+    json_t *here = json_loads ("{\"adresse\": {\"street\": \"1 rue A\", "
+                               "\"postcode\": \"86000\", \"commune\": "
+                               "\"86194\"}}",
+                               0, NULL);
+    json_t *there = json_loads ("{\"adresse\": {\"street\": \"1 rue A\", "
+                                "\"postcode\": \"86190\", \"commune\": "
+                                "\"86024\"}}",
+                                0, NULL);
+    assert (dossiers_procedure_route (catalog, essai, here, &commune, &service,
+                                      &pole, &reply) == GCH__STATUS__STATUS_OK);
     assert (streq (commune, "86194") && streq (service, "police-municipale"));
     assert (*pole && !streq (pole, "territorial"));
-    assert (dossiers_procedure_route (
-                catalog, essai,
-                "{\"adresse\": {\"street\": \"1 rue A\", \"postcode\": "
-                "\"86190\", \"commune\": \"86024\"}}",
-                &commune, &service, &pole,
-                &reply) == GCH__STATUS__STATUS_UNPROCESSABLE);
+    assert (dossiers_procedure_route (catalog, essai, there, &commune, &service,
+                                      &pole, &reply) ==
+            GCH__STATUS__STATUS_UNPROCESSABLE);
+    json_decref (here);
+    json_decref (there);
     assert (reply.n_fields == 1 &&
             streq (reply.fields[0]->name, "form.adresse"));
     gch_reply_clear (&reply);

@@ -162,14 +162,16 @@ dossiers_procedure_template (const dossiers_procedure_t *self,
 //  Check form data (JSON text) against the procedure's form. Drafts
 //  (complete = false) may lack required fields; a submission may not.
 //  Returns STATUS_OK with *normal_p (caller frees) the normalised form as
-//  JSON text; or the error status after filling reply with it and a French
+//  JSON text (and, if json_p is not NULL, *json_p the same as JSON, a new
+//  reference); or the error status after filling reply with it and a French
 //  message per failing value (fields "form.<path>"): STATUS_TOO_LARGE over
 //  DOSSIERS_FORM_MAX, STATUS_INVALID if the text is not a JSON object,
 //  STATUS_UNPROCESSABLE for faults. NULL or "" is an empty form.
 int dossiers_procedure_check_form (dossiers_catalog_t *catalog,
                                    const dossiers_procedure_t *self,
                                    const char *form_json, bool complete,
-                                   Gch__Reply *reply, char **normal_p);
+                                   Gch__Reply *reply, char **normal_p,
+                                   json_t **json_p);
 
 //  Where a dossier with this (normalised, complete) form goes: its commune
 //  (INSEE code, "" if the procedure has no commune field), service and
@@ -177,7 +179,7 @@ int dossiers_procedure_check_form (dossiers_catalog_t *catalog,
 //  filling reply when the procedure is not offered in the commune.
 int dossiers_procedure_route (dossiers_catalog_t *catalog,
                               const dossiers_procedure_t *self,
-                              const char *form_json, const char **commune_p,
+                              const json_t *form, const char **commune_p,
                               const char **service_p, const char **pole_p,
                               Gch__Reply *reply);
 

@@ -569,14 +569,15 @@ s_dossier_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     if (status == GCH__STATUS__STATUS_OK && !procedure)
         status = s_unprocessable (reply, "procedure", "Démarche inconnue");
     char *normal = NULL;
+    json_t *form = NULL;
     const char *commune = "", *service = procedure ? procedure->service : "";
     const char *pole = "";
     if (status == GCH__STATUS__STATUS_OK)
         status = dossiers_procedure_check_form (self->catalog, procedure,
                                                 in->form_json, in->submit,
-                                                reply, &normal);
+                                                reply, &normal, &form);
     if (status == GCH__STATUS__STATUS_OK && in->submit)
-        status = dossiers_procedure_route (self->catalog, procedure, normal,
+        status = dossiers_procedure_route (self->catalog, procedure, form,
                                            &commune, &service, &pole, reply);
     if (status == GCH__STATUS__STATUS_OK) {
         char caller_key[48];
@@ -614,6 +615,7 @@ s_dossier_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
         status = reply->status = GCH__STATUS__STATUS_CREATED;
     }
     free (normal);
+    json_decref (form);
     dossiers_dossier_clear (&dossier);
     gch__dossier_create__free_unpacked (in, NULL);
     return status;
@@ -639,8 +641,9 @@ s_dossier_update (void *ctx, const Gch__Request *request, Gch__Reply *reply)
                                   s_already_submitted);
     char *normal = NULL;
     if (status == GCH__STATUS__STATUS_OK)
-        status = dossiers_procedure_check_form (
-            self->catalog, procedure, in->form_json, false, reply, &normal);
+        status = dossiers_procedure_check_form (self->catalog, procedure,
+                                                in->form_json, false, reply,
+                                                &normal, NULL);
     if (status == GCH__STATUS__STATUS_OK)
         status = s_stored (dossiers_store_update (self->store, in->id,
                                                   procedure->initial, normal,
@@ -676,12 +679,14 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
                                   s_already_submitted);
     todo = todo && status == GCH__STATUS__STATUS_OK;
     char *normal = NULL;
+    json_t *form = NULL;
     const char *commune = "", *service = "", *pole = "";
     if (todo)
-        status = dossiers_procedure_check_form (
-            self->catalog, procedure, dossier.form_json, true, reply, &normal);
+        status = dossiers_procedure_check_form (self->catalog, procedure,
+                                                dossier.form_json, true, reply,
+                                                &normal, &form);
     if (todo && status == GCH__STATUS__STATUS_OK)
-        status = dossiers_procedure_route (self->catalog, procedure, normal,
+        status = dossiers_procedure_route (self->catalog, procedure, form,
                                            &commune, &service, &pole, reply);
     if (todo && status == GCH__STATUS__STATUS_OK) {
         char caller_key[48];
@@ -716,6 +721,7 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     if (status == GCH__STATUS__STATUS_OK)
         s_dossier_reply (self, request, todo ? &submitted : &dossier, reply);
     free (normal);
+    json_decref (form);
     dossiers_dossier_clear (&submitted);
     dossiers_dossier_clear (&dossier);
     gch__dossier_ref__free_unpacked (in, NULL);
@@ -971,7 +977,7 @@ s_dossier_answer (void *ctx, const Gch__Request *request, Gch__Reply *reply)
     if (todo && status == GCH__STATUS__STATUS_OK) {
         char *text = json_dumps (merged, JSON_COMPACT);
         status = dossiers_procedure_check_form (self->catalog, procedure, text,
-                                                true, reply, &normal);
+                                                true, reply, &normal, NULL);
         free (text);
     }
     if (todo && status == GCH__STATUS__STATUS_OK) {
