@@ -29,8 +29,12 @@ s_prepare (gch_db_t *self)
             zsys_error ("db: cannot prepare %s: %s", s->name,
                         PQresultErrorMessage (result));
         PQclear (result);
-        if (!ok)
+        if (!ok) {
+            //  All or nothing: the next attempt starts from a clean slate
+            //  (else it fails on "already exists" for the ones before)
+            PQclear (PQexec (self->conn, "DEALLOCATE ALL"));
             return -1;
+        }
     }
     self->prepared = true;
     return 0;
@@ -388,5 +392,25 @@ gch_db_test (bool verbose)
     assert (gch_mono_ms () - start < 3000);
     //  Status mapping without a result means a lost connection
     assert (gch_db_status_of (NULL) == GCH_DB_SOFT);
+    const char *conninfo = getenv ("GCH_TEST_DB");
+    if (conninfo && *conninfo) {
+        //  A table with a statement that cannot be prepared: every attempt
+        //  fails on that statement, none leaves the others prepared
+        static const gch_db_statement_t table[] = {
+            {"good", "SELECT 1", 0},
+            {"bad", "SELECT * FROM gch_no_such_table", 0},
+            {NULL, NULL, 0}};
+        db = gch_db_new (conninfo, table);
+        assert (db);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            gch_db_status_t status;
+            assert (!gch_db_exec (db, "good", NULL, &status));
+            PGresult *left = gch_db_query (
+                db, "SELECT count(*) FROM pg_prepared_statements", &status);
+            assert (left && streq (PQgetvalue (left, 0, 0), "0"));
+            PQclear (left);
+        }
+        gch_db_destroy (&db);
+    }
     printf ("OK\n");
 }
