@@ -837,26 +837,15 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
                                 change->pole ? change->pole : ""};
         result = gch_db_exec (self->db, "dossier_submit", params, &rc);
     }
-    else if (kind == DOSSIERS_CHANGE_ANSWER) {
-        const char *params[] = {id,
-                                change->to_status,
-                                change->form_json,
-                                seq,
-                                at,
-                                entry.actor_kind,
-                                actor_id,
-                                entry.actor_name,
-                                change->from_status,
-                                entry.comment,
-                                hash,
-                                change->caller_key,
-                                key};
-        result = gch_db_exec (self->db, "dossier_answer", params, &rc);
-    }
     else {
+        //  An answer and a transition take the same parameters but the
+        //  third: the new form, or whether the new state closes the dossier
+        bool answer = kind == DOSSIERS_CHANGE_ANSWER;
         const char *params[] = {id,
                                 change->to_status,
-                                change->terminal ? "true" : "false",
+                                answer             ? change->form_json
+                                : change->terminal ? "true"
+                                                   : "false",
                                 seq,
                                 at,
                                 entry.actor_kind,
@@ -867,7 +856,9 @@ s_change_once (dossiers_store_t *self, const dossiers_change_t *change,
                                 hash,
                                 change->caller_key,
                                 key};
-        result = gch_db_exec (self->db, "dossier_transition", params, &rc);
+        result = gch_db_exec (self->db,
+                              answer ? "dossier_answer" : "dossier_transition",
+                              params, &rc);
     }
     if (!result || rc != 1) {
         PQclear (result);
