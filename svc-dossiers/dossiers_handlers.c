@@ -411,7 +411,7 @@ static int
 s_effects_render (dossiers_context_t *self,
                   const dossiers_procedure_t *procedure,
                   const dossiers_transition_t *actions,
-                  const dossiers_dossier_t *dossier, json_t *form,
+                  const dossiers_dossier_t *dossier, const json_t *form,
                   const char *citizen, const char *to_label,
                   const char *comment, s_effects_t *out, Gch__Reply *reply)
 {
@@ -509,15 +509,10 @@ s_effects_make (dossiers_context_t *self, const dossiers_procedure_t *procedure,
         return GCH__STATUS__STATUS_OK;
     json_t *form =
         json_loads (dossier->form_json ? dossier->form_json : "{}", 0, NULL);
-    //  The citizen's name as they filed (first history entry)
-    dossiers_dossier_t full = {0};
-    const char *citizen = "";
-    if (dossiers_store_get (self->store, dossier->id, true, &full) == 1 &&
-        full.nhistory)
-        citizen = full.history[0].actor_name;
+    char *citizen = dossiers_store_citizen_name (self->store, dossier->id);
     int status = s_effects_render (self, procedure, transition, dossier, form,
                                    citizen, to->label, comment, out, reply);
-    dossiers_dossier_clear (&full);
+    free (citizen);
     json_decref (form);
     return status;
 }
@@ -528,6 +523,7 @@ typedef struct {
     dossiers_context_t *context;
     const dossiers_procedure_t *procedure;
     const char *citizen;  //  the citizen's name
+    const json_t *form;   //  the checked form, as the dossier stores it
     s_effects_t effects;  //  rendered, freed by the handler
     bool rendered;
 } s_submit_render_t;
@@ -538,15 +534,12 @@ s_submit_render (void *ctx, const dossiers_dossier_t *dossier)
     s_submit_render_t *self = (s_submit_render_t *) ctx;
     if (self->rendered)  //  a retried transaction: render again
         s_effects_clear (&self->effects);
-    json_t *form =
-        json_loads (dossier->form_json ? dossier->form_json : "{}", 0, NULL);
     const dossiers_procedure_t *procedure = self->procedure;
     s_effects_render (self->context, procedure, &procedure->submit, dossier,
-                      form, self->citizen,
+                      self->form, self->citizen,
                       dossiers_procedure_label (procedure, dossier->status), "",
                       &self->effects, NULL);
     self->rendered = true;
-    json_decref (form);
     return &self->effects.effects;
 }
 
@@ -599,7 +592,8 @@ s_dossier_create (void *ctx, const Gch__Request *request, Gch__Reply *reply)
             .idempotency_key = request->idempotency_key};
         s_submit_render_t render = {.context = self,
                                     .procedure = procedure,
-                                    .citizen = filing.actor.name};
+                                    .citizen = filing.actor.name,
+                                    .form = form};
         if (in->submit && procedure->submit.nactions) {
             filing.render = s_submit_render;
             filing.render_ctx = &render;
@@ -707,7 +701,8 @@ s_dossier_submit (void *ctx, const Gch__Request *request, Gch__Reply *reply)
             .idempotency_key = request->idempotency_key};
         s_submit_render_t render = {.context = self,
                                     .procedure = procedure,
-                                    .citizen = change.actor.name};
+                                    .citizen = change.actor.name,
+                                    .form = form};
         if (procedure->submit.nactions) {
             change.render = s_submit_render;
             change.render_ctx = &render;

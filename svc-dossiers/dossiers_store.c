@@ -226,6 +226,11 @@ static const gch_db_statement_t s_statements[] = {
      "  THEN string_to_array($5::text, ',') END"
      " WHERE id = $1::bigint RETURNING revision",
      5},
+    //  dossiers_store_citizen_name (): the name the citizen filed under
+    {"citizen_name",
+     "SELECT actor_name FROM history WHERE dossier_id = $1::bigint"
+     " ORDER BY seq LIMIT 1",
+     1},
     //  dossiers_store_get (): the documents a reader may see
     {"document_list",
      "SELECT id, title, body, " S_MS ("created_at") " FROM dossier_document"
@@ -1029,6 +1034,20 @@ dossiers_store_get (dossiers_store_t *self, int64_t id, bool agent,
     }
     PQclear (result);
     return 1;
+}
+
+char *
+dossiers_store_citizen_name (dossiers_store_t *self, int64_t id)
+{
+    assert (self);
+    char id_text[24];
+    snprintf (id_text, sizeof id_text, "%" PRId64, id);
+    const char *params[] = {id_text};
+    gch_db_status_t rc;
+    PGresult *result = gch_db_exec (self->db, "citizen_name", params, &rc);
+    char *name = strdup (result && rc == 1 ? PQgetvalue (result, 0, 0) : "");
+    PQclear (result);
+    return name;
 }
 
 //  Run a list statement and read its rows into list.

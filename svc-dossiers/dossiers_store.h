@@ -195,6 +195,10 @@ gch_db_status_t dossiers_store_transition (dossiers_store_t *self,
 
 //  A citizen's dossiers, newest first, ids below before_id (0 = from the
 //  newest), at most limit, without form data. Returns the count or < 0.
+//  The name the citizen gave when filing dossier id (first history
+//  entry), "" if none or on error. Caller frees.
+char *dossiers_store_citizen_name (dossiers_store_t *self, int64_t id);
+
 //  The citizen answers a pieces request: form and status change together.
 gch_db_status_t dossiers_store_answer (dossiers_store_t *self,
                                        const dossiers_change_t *change,
